@@ -1,0 +1,51 @@
+# This file is part of the eldercare platform. See LICENSE.
+from trytond.model import (
+    DeactivableMixin, Index, ModelSQL, ModelView, Unique, fields, tree)
+from trytond.pyson import Eval
+
+LEVELS = [
+    ('province', "Province"),
+    ('city', "League/City"),
+    ('county', "Banner/County/District"),
+    ('town', "Sub-district/Town"),
+    ('community', "Community/Village"),
+    ]
+
+
+class Region(DeactivableMixin, tree(separator=' / '), ModelSQL, ModelView):
+    "Administrative region (GB/T 2260)"
+    __name__ = 'elder.region'
+
+    code = fields.Char(
+        "Code", required=True, strip=True,
+        help="GB/T 2260 code (6 digits) or the 9/12-digit statistical code "
+        "of a sub-district or community.")
+    name = fields.Char("Name", required=True, strip=True)
+    level = fields.Selection(LEVELS, "Level", required=True, sort=False)
+    parent = fields.Many2One(
+        'elder.region', "Parent", path='path', ondelete='RESTRICT',
+        domain=[('id', '!=', Eval('id', -1))])
+    path = fields.Char("Path", readonly=True)
+    childs = fields.One2Many('elder.region', 'parent', "Children")
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        cls._sql_constraints += [
+            ('code_uniq', Unique(t, t.code), 'elder_base.msg_region_code_unique'),
+            ]
+        cls._sql_indexes.add(Index(t, (t.path, Index.Similarity(begin=True))))
+        cls._order.insert(0, ('code', 'ASC'))
+
+    @classmethod
+    def search_rec_name(cls, name, clause):
+        _, operator, operand, *extra = clause
+        if operator.startswith('!') or operator.startswith('not '):
+            bool_op = 'AND'
+        else:
+            bool_op = 'OR'
+        return [bool_op,
+            ('name', operator, operand, *extra),
+            ('code', operator, operand, *extra),
+            ]
