@@ -6,10 +6,9 @@ from trytond.model import (
     Index, ModelSQL, ModelView, Unique, Workflow, fields, sequence_ordered)
 from trytond.pool import Pool
 from trytond.pyson import Eval
-from trytond.transaction import Transaction
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
-from .exceptions import InvalidCitizenID, InvalidPhone
+from .exceptions import DeathDateError, InvalidCitizenID, InvalidPhone
 from .identity import normalize_phone, parse_citizen_id
 
 SEXES = [
@@ -291,6 +290,8 @@ class Elder(Workflow, ModelSQL, ModelView):
 
         Modules that run services, devices or money for older people extend
         this method to stop them (the standard's §7.3.4)."""
+        if date > Pool().get('ir.date').today():
+            raise DeathDateError(gettext('elder_base.msg_death_date_future'))
         cls.write(elders, {'death_date': date})
 
 

@@ -17,3 +17,7 @@ class InvalidPhone(ValidationError):
 
 class ImportError_(UserError):
     pass
+
+
+class DeathDateError(ValidationError):
+    pass

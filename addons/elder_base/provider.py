@@ -55,6 +55,7 @@ def validity(valid_to, today=None):
 
 
 VALIDITIES = [
+    (None, ""),
     ('valid', "Valid"),
     ('expiring', "Expiring"),
     ('expired', "Expired"),

@@ -2,7 +2,14 @@
 "Helpers shared by the tests of elder_base and the modules above it."
 from stdnum.cn import uscc
 
+from trytond.modules.elder_base.identity import ric_check_character
 from trytond.pool import Pool
+
+
+def citizen_id(region_code, birth, serial):
+    "Return a valid GB 11643 ID: region code, birth YYYYMMDD, 3-digit serial"
+    body = '%s%s%03d' % (region_code, birth, serial)
+    return body + ric_check_character(body)
 
 
 def region(code):
