@@ -8,6 +8,8 @@ from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
+from trytond.modules.elder_security.crypto import EncryptedMixin
+
 from .exceptions import DeathDateError, InvalidCitizenID, InvalidPhone
 from .identity import normalize_phone, parse_citizen_id
 
@@ -57,9 +59,49 @@ RELATIONSHIPS = [
     ]
 
 
-class Elder(Workflow, ModelSQL, ModelView):
+def encrypted(field, index=False):
+    """Return the Function field of an encrypted value (see
+    elder_security.crypto); the model declares <name>_enc (and <name>_bidx
+    when index) as stored Char fields"""
+    return fields.Function(
+        field, 'get_encrypted', setter='set_encrypted',
+        searcher='search_encrypted' if index else None)
+
+
+def normalize_encrypted(name, value):
+    "Normalise a personal value before it is encrypted and indexed"
+    if not isinstance(value, str):
+        return value
+    value = value.strip()
+    if name == 'id_number':
+        value = value.upper()
+    elif name == 'phone' and value:
+        try:
+            value = normalize_phone(value)
+        except ValueError:
+            pass
+    return value
+
+
+class Elder(EncryptedMixin, Workflow, ModelSQL, ModelView):
     "Older person (老年人档案)"
     __name__ = 'elder.elder'
+    # Personal data stored encrypted (SM4-GCM); id_number and phone are
+    # masked in the API and searchable by exact value (blind index).
+    _encrypted_fields = {
+        'id_number': 'citizen_id',
+        'phone': 'phone',
+        'hukou_address': None,
+        'address': None,
+        'latitude': None,
+        'longitude': None,
+        'health_summary': None,
+        'chronic_diseases': None,
+        }
+    _encrypted_indexed = {
+        'id_number': 'citizen_id',
+        'phone': 'phone',
+        }
 
     _states = {'readonly': Eval('state') != 'active'}
 
@@ -69,9 +111,11 @@ class Elder(Workflow, ModelSQL, ModelView):
         help="The party that represents the older person in every module.")
     code = fields.Char("Record Number", readonly=True)
     name = fields.Char("Name", required=True, strip=True, states=_states)
-    id_number = fields.Char(
+    id_number = encrypted(fields.Char(
         "Citizen ID", required=True, strip=True, states=_states,
-        help="18-character citizen identity number (GB 11643).")
+        help="18-character citizen identity number (GB 11643)."), index=True)
+    id_number_enc = fields.Char("Citizen ID (Encrypted)", readonly=True)
+    id_number_bidx = fields.Char("Citizen ID (Index)", readonly=True)
     birth_date = fields.Date("Birth Date", readonly=True)
     sex = fields.Selection(SEXES, "Sex", readonly=True, sort=False)
     age = fields.Function(fields.Integer("Age"), 'get_age')
@@ -79,28 +123,43 @@ class Elder(Workflow, ModelSQL, ModelView):
         'elder.ethnicity', "Ethnicity", ondelete='RESTRICT', states=_states)
     marital_status = fields.Selection(
         MARITAL_STATUSES, "Marital Status", sort=False, states=_states)
-    phone = fields.Char("Phone", strip=True, states=_states)
+    phone = encrypted(
+        fields.Char("Phone", strip=True, states=_states), index=True)
+    phone_enc = fields.Char("Phone (Encrypted)", readonly=True)
+    phone_bidx = fields.Char("Phone (Index)", readonly=True)
 
     hukou_region = fields.Many2One(
         'elder.region', "Household Registration Region",
         ondelete='RESTRICT', states=_states)
-    hukou_address = fields.Char(
-        "Household Registration Address", states=_states)
+    hukou_address = encrypted(fields.Char(
+        "Household Registration Address", states=_states))
+    hukou_address_enc = fields.Char(
+        "Household Registration Address (Encrypted)", readonly=True)
     region = fields.Many2One(
         'elder.region', "Residence Region", required=True,
         ondelete='RESTRICT', states=_states,
         help="Where the older person lives: it decides which civil-affairs "
         "office and which providers serve them.")
-    address = fields.Char("Residence Address", states=_states)
-    latitude = fields.Numeric("Latitude", digits=(3, 6), states=_states)
-    longitude = fields.Numeric("Longitude", digits=(3, 6), states=_states)
+    address = encrypted(fields.Char("Residence Address", states=_states))
+    address_enc = fields.Char("Residence Address (Encrypted)", readonly=True)
+    latitude = encrypted(
+        fields.Numeric("Latitude", digits=(3, 6), states=_states))
+    latitude_enc = fields.Char("Latitude (Encrypted)", readonly=True)
+    longitude = encrypted(
+        fields.Numeric("Longitude", digits=(3, 6), states=_states))
+    longitude_enc = fields.Char("Longitude (Encrypted)", readonly=True)
     living_situation = fields.Selection(
         LIVING_SITUATIONS, "Living Situation", sort=False, states=_states)
     categories = fields.Many2Many(
         'elder.elder-elder.category', 'elder', 'category', "Categories",
         states=_states)
-    health_summary = fields.Text("Health Summary", states=_states)
-    chronic_diseases = fields.Text("Chronic Diseases", states=_states)
+    health_summary = encrypted(fields.Text("Health Summary", states=_states))
+    health_summary_enc = fields.Text(
+        "Health Summary (Encrypted)", readonly=True)
+    chronic_diseases = encrypted(
+        fields.Text("Chronic Diseases", states=_states))
+    chronic_diseases_enc = fields.Text(
+        "Chronic Diseases (Encrypted)", readonly=True)
     contacts = fields.One2Many(
         'elder.contact', 'elder', "Family and Contacts", states=_states)
     guardian = fields.Function(
@@ -117,7 +176,7 @@ class Elder(Workflow, ModelSQL, ModelView):
         super().__setup__()
         t = cls.__table__()
         cls._sql_constraints += [
-            ('id_number_uniq', Unique(t, t.id_number),
+            ('id_number_uniq', Unique(t, t.id_number_bidx),
                 'elder_base.msg_elder_id_number_unique'),
             ]
         cls._sql_indexes.update({
@@ -126,6 +185,8 @@ class Elder(Workflow, ModelSQL, ModelView):
                 Index(t, (t.name, Index.Similarity())),
                 })
         cls._order = [('code', 'DESC'), ('id', 'DESC')]
+        cls._sql_indexes.add(
+            Index(t, (t.phone_bidx, Index.Equality())))
         cls._transitions |= {
             ('active', 'moved'),
             ('moved', 'active'),
@@ -150,6 +211,10 @@ class Elder(Workflow, ModelSQL, ModelView):
     @staticmethod
     def default_state():
         return 'active'
+
+    @classmethod
+    def encrypted_normalize(cls, name, value):
+        return normalize_encrypted(name, value)
 
     def get_age(self, name):
         if not self.birth_date:
@@ -258,7 +323,6 @@ class Elder(Workflow, ModelSQL, ModelView):
         default = default.copy() if default is not None else {}
         default.setdefault('code', None)
         default.setdefault('party', None)
-        default.setdefault('id_number', None)
         default.setdefault('state', 'active')
         default.setdefault('moved_date', None)
         default.setdefault('death_date', None)
@@ -317,15 +381,20 @@ class ElderCategoryRel(ModelSQL):
         cls.__access__.add('elder')
 
 
-class Contact(sequence_ordered(), ModelSQL, ModelView):
+class Contact(EncryptedMixin, sequence_ordered(), ModelSQL, ModelView):
     "Family member, guardian or emergency contact of an older person"
     __name__ = 'elder.contact'
+    _encrypted_fields = {'phone': 'phone'}
+    _encrypted_indexed = {'phone': 'phone'}
     elder = fields.Many2One(
         'elder.elder', "Older Person", required=True, ondelete='CASCADE')
     name = fields.Char("Name", required=True, strip=True)
     relationship = fields.Selection(
         RELATIONSHIPS, "Relationship", required=True, sort=False)
-    phone = fields.Char("Phone", required=True, strip=True)
+    phone = encrypted(
+        fields.Char("Phone", required=True, strip=True), index=True)
+    phone_enc = fields.Char("Phone (Encrypted)", readonly=True)
+    phone_bidx = fields.Char("Phone (Index)", readonly=True)
     is_guardian = fields.Boolean("Guardian")
     is_emergency = fields.Boolean("Emergency Contact")
     party = fields.Many2One(
@@ -339,11 +408,15 @@ class Contact(sequence_ordered(), ModelSQL, ModelView):
         super().__setup__()
         cls.__access__.add('elder')
         t = cls.__table__()
-        cls._sql_indexes.add(Index(t, (t.phone, Index.Equality())))
+        cls._sql_indexes.add(Index(t, (t.phone_bidx, Index.Equality())))
 
     @staticmethod
     def default_is_emergency():
         return True
+
+    @classmethod
+    def encrypted_normalize(cls, name, value):
+        return normalize_encrypted(name, value)
 
     @classmethod
     def preprocess_values(cls, mode, values):

@@ -455,11 +455,16 @@ class Importer:
         Model = pool.get(self.model)
         rows = {v[self.key]: row for row, v in checked}
         existing = set()
-        with Transaction().set_context(active_test=False):
-            for keys in grouped_slice(sorted(rows), _IN_MAX):
-                existing.update(r[self.key] for r in Model.search_read(
-                        [(self.key, 'in', list(keys))],
-                        fields_names=[self.key]))
+        if self.key in getattr(Model, '_encrypted_indexed', {}):
+            # Encrypted key (citizen ID): compare blind indexes, as the
+            # unique constraint does, since read() returns it masked
+            existing = Model.existing_values(self.key, list(rows))
+        else:
+            with Transaction().set_context(active_test=False):
+                for keys in grouped_slice(sorted(rows), _IN_MAX):
+                    existing.update(r[self.key] for r in Model.search_read(
+                            [(self.key, 'in', list(keys))],
+                            fields_names=[self.key]))
         for key in sorted(existing, key=lambda k: rows[k].number):
             self.add_issue(rows[key], self.key, RowError(
                     'msg_import_duplicate_%s' % self.kind))
@@ -1210,6 +1215,13 @@ class Import(Wizard):
         # Do not keep the file (up to MAX_FILE_SIZE) in the wizard session
         self.start.file = self.start.template = None
         count = importer.run(data)
+        Event = pool.get('security.audit.event')
+        Event.log(
+            'import', object=importer.model,
+            result='success' if count is not None else 'failure',
+            details={
+                'file': self.start.file_name, 'count': count,
+                'issues': len(importer.issues)})
         self.result.success = count is not None
         self.result.report = importer.report()
         self.result.error_file = importer.error_file()
@@ -1282,6 +1294,7 @@ class ExcelExport(Report):
             action = ActionReport(action_id)
         model = action.model or model
         cls.check_access(action, model, ids)
+        cls.check_export_approval(model, ids)
         with check_access():
             content = cls.render_xlsx(model, ids)
         cls.audit_export(model, ids)
@@ -1290,10 +1303,21 @@ class ExcelExport(Report):
         return ('xlsx', content, False, filename)
 
     @classmethod
-    def audit_export(cls, model, ids):
-        """Hook called after an export of records of model
+    def check_export_approval(cls, model, ids):
+        """Refuse a bulk export (more rows than the security configuration
+        allows) without an export request of the user for the model,
+        approved by another person and still valid (elder_security)."""
+        ExportRequest = Pool().get('security.export.request')
+        ExportRequest.check_export(model, len(ids))
 
-        elder_security records the export in its audit trail."""
+    @classmethod
+    def audit_export(cls, model, ids):
+        """Record the export of records of model in the audit trail of
+        elder_security (one event per export, with the ids)"""
+        pool = Pool()
+        Event = pool.get('security.audit.event')
+        Event.log('export', object=model, details={
+                'format': 'xlsx', 'count': len(ids), 'ids': ids[:1000]})
 
     @classmethod
     def list_fields(cls, model):

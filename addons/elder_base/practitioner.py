@@ -5,7 +5,9 @@ from trytond.model import (
 from trytond.pool import Pool
 from trytond.pyson import Eval, If
 
-from .elder import SEXES, check_phone
+from trytond.modules.elder_security.crypto import EncryptedMixin
+
+from .elder import SEXES, check_phone, encrypted, normalize_encrypted
 from .exceptions import InvalidCitizenID
 from .identity import normalize_phone, parse_citizen_id
 from .provider import VALIDITIES, validity
@@ -38,9 +40,11 @@ STATES = [
     ]
 
 
-class Practitioner(Workflow, ModelSQL, ModelView):
+class Practitioner(EncryptedMixin, Workflow, ModelSQL, ModelView):
     "Practitioner (从业人员)"
     __name__ = 'elder.practitioner'
+    _encrypted_fields = {'id_number': 'citizen_id', 'phone': 'phone'}
+    _encrypted_indexed = {'id_number': 'citizen_id', 'phone': 'phone'}
 
     party = fields.Many2One(
         'party.party', "Party", required=True, readonly=True,
@@ -48,10 +52,16 @@ class Practitioner(Workflow, ModelSQL, ModelView):
     provider = fields.Many2One(
         'elder.provider', "Provider", required=True, ondelete='RESTRICT')
     name = fields.Char("Name", required=True, strip=True)
-    id_number = fields.Char("Citizen ID", required=True, strip=True)
+    id_number = encrypted(
+        fields.Char("Citizen ID", required=True, strip=True), index=True)
+    id_number_enc = fields.Char("Citizen ID (Encrypted)", readonly=True)
+    id_number_bidx = fields.Char("Citizen ID (Index)", readonly=True)
     birth_date = fields.Date("Birth Date", readonly=True)
     sex = fields.Selection(SEXES, "Sex", readonly=True, sort=False)
-    phone = fields.Char("Phone", required=True, strip=True)
+    phone = encrypted(
+        fields.Char("Phone", required=True, strip=True), index=True)
+    phone_enc = fields.Char("Phone (Encrypted)", readonly=True)
+    phone_bidx = fields.Char("Phone (Index)", readonly=True)
     kind = fields.Selection(KINDS, "Kind", required=True, sort=False)
     skill_level = fields.Selection(SKILL_LEVELS, "Skill Level", sort=False)
     hire_date = fields.Date("Hire Date")
@@ -76,7 +86,7 @@ class Practitioner(Workflow, ModelSQL, ModelView):
         super().__setup__()
         t = cls.__table__()
         cls._sql_constraints += [
-            ('id_number_uniq', Unique(t, t.id_number),
+            ('id_number_uniq', Unique(t, t.id_number_bidx),
                 'elder_base.msg_practitioner_id_number_unique'),
             ('user_uniq', Unique(t, t.user),
                 'elder_base.msg_practitioner_user_unique'),
@@ -106,6 +116,10 @@ class Practitioner(Workflow, ModelSQL, ModelView):
     @staticmethod
     def default_state():
         return 'active'
+
+    @classmethod
+    def encrypted_normalize(cls, name, value):
+        return normalize_encrypted(name, value)
 
     @staticmethod
     def default_kind():
@@ -198,7 +212,7 @@ class Practitioner(Workflow, ModelSQL, ModelView):
     @classmethod
     def copy(cls, practitioners, default=None):
         default = default.copy() if default is not None else {}
-        for name in ['party', 'id_number', 'user']:
+        for name in ['party', 'user']:
             default.setdefault(name, None)
         default.setdefault('state', 'active')
         return super().copy(practitioners, default=default)

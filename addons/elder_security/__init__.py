@@ -1,1 +1,3 @@
 # This file is part of the eldercare platform. See LICENSE.
+
+from . import routes  # noqa: F401 (registers the HTTP routes)

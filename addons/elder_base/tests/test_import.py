@@ -501,7 +501,13 @@ class ElderImportTestCase(ModuleTestCase):
         column = {n: i for i, n in enumerate(names)}
         self.assertEqual(rows[1][column['name']], '=HYPERLINK("http://x")')
         self.assertEqual(rows[2][column['code']], first.code)
-        self.assertEqual(rows[2][column['id_number']], '150102194501010020')
+        # Masked for every user (elder_security); the database holds only
+        # the ciphertext
+        self.assertEqual(rows[2][column['id_number']], '150102********0020')
+        self.assertNotIn(
+            '150102194501010020', [c for r in rows for c in r])
+        if 'phone' in column:
+            self.assertEqual(rows[2][column['phone']], '138****8000')
         self.assertEqual(
             rows[2][column['region']], '内蒙古自治区 / 呼和浩特市 / 新城区')
         self.assertEqual(rows[2][column['sex']], 'Female')
