@@ -72,7 +72,7 @@ def run(cmd, env=None, timeout=60, check=True):
     prefix = ['runuser', '-u', SYSTEM_USER, '--'] if IS_ROOT else []
     full = prefix + ['env'] + [f'{k}={v}' for k, v in variables.items()] + [
         str(c) for c in cmd]
-    result = subprocess.run(full, capture_output=True, text=True,
+    result = subprocess.run(full, capture_output=True, text=True,  # noqa: S603 (fixed argument list, no shell)
         timeout=timeout, cwd='/')
     if check and result.returncode:
         raise AssertionError(f'{cmd} exited with {result.returncode}\n'

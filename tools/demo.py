@@ -25,7 +25,7 @@ from decimal import Decimal
 
 from stdnum.cn import uscc
 
-DEMO_PASSWORD = 'Demo@2026!elder'
+DEMO_PASSWORD = 'Demo@2026!elder'  # noqa: S105 (demo password, documented, demo data only)
 COMPANY_NAME = '呼和浩特市民政局'
 DEMO = '（示例）'
 
@@ -972,7 +972,7 @@ def main():
         if User.search([('login', '=', USERS[0][0])]):
             log('demo data already present: nothing to do')
         else:
-            loader = Loader(random.Random(args.seed))
+            loader = Loader(random.Random(args.seed))  # noqa: S311 (seeded demo data, not cryptography)
             company = loader.company()
             places = loader.regions()
             loader.elders(places)

@@ -86,6 +86,18 @@ def normalize_encrypted(name, value):
 class Elder(EncryptedMixin, Workflow, ModelSQL, ModelView):
     "Older person (老年人档案)"
     __name__ = 'elder.elder'
+    # GB/T 35273 class of the personal fields (tests/test_sensitivity.py);
+    # the encrypted ones below are sensitive.
+    _sensitivity = {
+        'name': 'personal', 'birth_date': 'personal', 'age': 'personal',
+        'sex': 'personal', 'ethnicity': 'sensitive',
+        'marital_status': 'personal', 'hukou_region': 'personal',
+        'region': 'personal', 'living_situation': 'personal',
+        'categories': 'sensitive', 'contacts': 'personal',
+        'guardian': 'personal', 'death_date': 'personal',
+        'moved_date': 'personal', 'note': 'personal',
+        'phone': 'personal',
+        }
     # Personal data stored encrypted (SM4-GCM); id_number and phone are
     # masked in the API and searchable by exact value (blind index).
     _encrypted_fields = {
@@ -385,6 +397,9 @@ class Contact(EncryptedMixin, sequence_ordered(), ModelSQL, ModelView):
     "Family member, guardian or emergency contact of an older person"
     __name__ = 'elder.contact'
     _encrypted_fields = {'phone': 'phone'}
+    _sensitivity = {
+        'name': 'personal', 'phone': 'personal', 'address': 'personal',
+        'relationship': 'personal', 'note': 'personal'}
     _encrypted_indexed = {'phone': 'phone'}
     elder = fields.Many2One(
         'elder.elder', "Older Person", required=True, ondelete='CASCADE')

@@ -1103,7 +1103,8 @@ class RegionImporter(Importer):
             generation = [
                 v for v in pending
                 if not v.get('parent') or v['parent'] in ids]
-            assert generation, 'cycle left in the regions'
+            if not generation:  # not an assert: kept under python -O
+                raise ValueError('cycle left in the regions')
             in_generation = {id(v) for v in generation}
             pending = [v for v in pending if id(v) not in in_generation]
             to_create = []

@@ -44,6 +44,9 @@ class Practitioner(EncryptedMixin, Workflow, ModelSQL, ModelView):
     "Practitioner (从业人员)"
     __name__ = 'elder.practitioner'
     _encrypted_fields = {'id_number': 'citizen_id', 'phone': 'phone'}
+    _sensitivity = {
+        'name': 'personal', 'birth_date': 'personal', 'sex': 'personal',
+        'phone': 'personal'}
     _encrypted_indexed = {'id_number': 'citizen_id', 'phone': 'phone'}
 
     party = fields.Many2One(

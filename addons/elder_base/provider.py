@@ -65,6 +65,10 @@ VALIDITIES = [
 class Provider(Workflow, ModelSQL, ModelView):
     "Service provider (服务机构)"
     __name__ = 'elder.provider'
+    # An organisation's published contact data (tests/test_sensitivity.py)
+    _sensitivity = {
+        'phone': 'public', 'address': 'public', 'latitude': 'public',
+        'longitude': 'public'}
 
     party = fields.Many2One(
         'party.party', "Party", required=True, readonly=True,
@@ -336,6 +340,10 @@ class Licence(ModelSQL, ModelView):
 class ContactPerson(sequence_ordered(), ModelSQL, ModelView):
     "Provider contact person"
     __name__ = 'elder.provider.contact'
+    # A person of the provider (position: job title)
+    _sensitivity = {
+        'name': 'personal', 'phone': 'personal', 'email': 'personal',
+        'position': 'internal'}
     provider = fields.Many2One(
         'elder.provider', "Provider", required=True, ondelete='CASCADE')
     name = fields.Char("Name", required=True)

@@ -126,6 +126,10 @@ class Configuration(metaclass=PoolMeta):
 class ProviderCredential(ModelSQL, ModelView):
     "Provider reporting credential (服务机构上报凭据)"
     __name__ = 'security.provider.credential'
+    # Credentials (GB/T 35273: 口令, 密钥) are sensitive (tests/test_sensitivity.py)
+    _sensitivity = {
+        'key_id': 'internal', 'sm2_public_key': 'internal',
+        'sm4_key': 'sensitive', 'hmac_secret': 'sensitive'}
 
     provider = fields.Many2One(
         'party.party', "Provider", required=True, ondelete='RESTRICT',
@@ -322,6 +326,8 @@ class ProviderNonce(ModelSQL):
 class ProviderReport(ModelSQL, ModelView):
     "Provider report (服务机构上报记录)"
     __name__ = 'security.provider.report'
+    # The payload is a service record about an older person
+    _sensitivity = {'payload': 'personal', 'payload_hash': 'internal'}
 
     provider = fields.Many2One(
         'party.party', "Provider", required=True, readonly=True,
@@ -616,6 +622,8 @@ class ProviderReport(ModelSQL, ModelView):
 class CredentialSecrets(ModelView):
     "Credential secrets, shown once"
     __name__ = 'security.provider.credential.secrets'
+    _sensitivity = {
+        'key_id': 'internal', 'sm4_key': 'sensitive', 'hmac_secret': 'sensitive'}
 
     key_id = fields.Char("Key ID", readonly=True)
     sm4_key = fields.Char("SM4 Key (hex)", readonly=True)

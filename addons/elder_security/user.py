@@ -82,6 +82,11 @@ def character_classes(password):
 
 class User(metaclass=PoolMeta):
     __name__ = 'res.user'
+    # Authentication data (tests/test_sensitivity.py)
+    _sensitivity = {
+        'password_changed_at': 'internal', 'totp_required': 'internal',
+        'totp_enrolled': 'internal', 'totp_secret': 'sensitive',
+        'totp_pending_secret': 'sensitive', 'totp_last_counter': 'internal'}
 
     password_changed_at = fields.Timestamp(
         "Password Changed At", readonly=True)
@@ -451,6 +456,7 @@ class User(metaclass=PoolMeta):
 class PasswordHistory(ModelSQL):
     "Hashes of the previous passwords of a user, newest first."
     __name__ = 'res.user.password_history'
+    _sensitivity = {'password_hash': 'sensitive'}
 
     user = fields.Many2One(
         'res.user', "User", required=True, ondelete='CASCADE')

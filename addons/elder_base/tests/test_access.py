@@ -145,6 +145,24 @@ class ElderBaseAccessTestCase(ModuleTestCase):
                             }])
 
     @with_transaction()
+    def test_provider_cannot_move_its_region(self):
+        "A provider administrator may not change the provider's region"
+        pool = Pool()
+        Provider = pool.get('elder.provider')
+        mine = create_provider('甲服务中心', XINCHENG)
+        user = create_user(
+            'padmin', 'elder_base.group_provider_admin',
+            elder_provider=mine.id)
+
+        with Transaction().set_user(user.id), \
+                Transaction().set_context(_check_access=True):
+            Provider.write([Provider(mine.id)], {'phone': '13800138000'})
+            with self.assertRaises(AccessError):
+                Provider.write(
+                    [Provider(mine.id)], {'region': region(HUIMIN).id})
+        self.assertEqual(Provider(mine.id).region, region(XINCHENG))
+
+    @with_transaction()
     def test_provider_cannot_read_elders(self):
         "Provider users have no access to older people's records in the base"
         pool = Pool()

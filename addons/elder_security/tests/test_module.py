@@ -243,11 +243,11 @@ class ElderSecurityTestCase(ModuleTestCase):
         Lockout = pool.get('security.login.lockout')
         user = self.create_user()
         for _ in range(4):
-            self.assertIsNone(self.get_login(LOGIN, password='wrong'))
+            self.assertIsNone(self.get_login(LOGIN, password='wrong'))  # noqa: S106 (test password)
         # a success before the threshold forgets the failures
         self.assertEqual(self.get_login(LOGIN, password=GOOD), user.id)
         for _ in range(5):
-            self.assertIsNone(self.get_login(LOGIN, password='wrong'))
+            self.assertIsNone(self.get_login(LOGIN, password='wrong'))  # noqa: S106 (test password)
         with self.assertRaises(RateLimitException):
             self.get_login(LOGIN, password=GOOD)
 
@@ -272,7 +272,7 @@ class ElderSecurityTestCase(ModuleTestCase):
             except LoginException as exception:
                 seen.append(('ask', exception.name, exception.type))
             for _ in range(5):
-                seen.append(self.get_login(login, password='wrong'))
+                seen.append(self.get_login(login, password='wrong'))  # noqa: S106 (test password)
             with self.assertRaises(RateLimitException):
                 self.get_login(login, password=GOOD)
             seen.append('locked')
@@ -287,7 +287,7 @@ class ElderSecurityTestCase(ModuleTestCase):
         self.create_user()
         Configuration.write([Configuration(1)], {'lockout_attempts': 2})
         for _ in range(2):
-            self.get_login(LOGIN, password='wrong')
+            self.get_login(LOGIN, password='wrong')  # noqa: S106 (test password)
         with self.assertRaises(RateLimitException):
             self.get_login(LOGIN, password=GOOD)
 
@@ -335,7 +335,7 @@ class ElderSecurityTestCase(ModuleTestCase):
         with self.assertRaises(LoginException) as cm:
             self.get_login(
                 LOGIN, password=GOOD, new_password=new,
-                new_password_confirm='other')
+                new_password_confirm='other')  # noqa: S106 (test password)
         self.assertEqual(cm.exception.name, 'new_password_confirm')
         self.assertEqual(
             self.get_login(
@@ -370,7 +370,7 @@ class ElderSecurityTestCase(ModuleTestCase):
                     now() + datetime.timedelta(hours=1)),
                 })
         with self.assertRaises(LoginException) as cm:
-            self.get_login(LOGIN, password='Temp#Reset-77')
+            self.get_login(LOGIN, password='Temp#Reset-77')  # noqa: S106 (test password)
         self.assertEqual(cm.exception.name, 'new_password')
         self.assertEqual(
             cm.exception.message,
@@ -385,7 +385,7 @@ class ElderSecurityTestCase(ModuleTestCase):
         with Transaction().set_user(0):
             User.write([user], {'password': 'onlylowercase'})
         with self.assertRaises(LoginException) as cm:
-            self.get_login(LOGIN, password='onlylowercase')
+            self.get_login(LOGIN, password='onlylowercase')  # noqa: S106 (test password)
         self.assertEqual(
             cm.exception.message,
             self.message('msg_password_change_policy'))
