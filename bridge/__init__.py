@@ -1,0 +1,1 @@
+"Device bridge: protocol adapters → normalised events → elder_device."

@@ -1,0 +1,296 @@
+"""Protocol adapters: one incoming message → normalised events.
+
+A normalised event is a dict:
+
+    protocol    device protocol as in device.device (mqtt, zigbee, lora, …)
+    device_key  the device's identifier for that protocol
+    time        aware datetime of the measurement (receive time if unknown)
+    kind        alarm, vitals, state, heartbeat, position, availability …
+    values      flat dict of platform value names (see elder_device/rules.py)
+    raw         the payload as text
+    message_id  stable id of the message: stored once per device
+
+An adapter returns a list: empty for messages it deliberately ignores
+(Zigbee2MQTT bridge topics, ChirpStack join events …), and raises
+MalformedMessage for input it cannot read. Adapters do no I/O.
+"""
+import base64
+import binascii
+import datetime as dt
+import hashlib
+import json
+import re
+
+ALARM_FLAGS = ('sos', 'fall', 'smoke', 'gas', 'water_leak')
+VITALS = ('heart_rate', 'spo2', 'systolic', 'diastolic', 'glucose')
+
+
+class MalformedMessage(ValueError):
+    "The message cannot be turned into an event"
+
+
+def now():
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def parse_time(value, default=None):
+    "ISO 8601 string, or epoch seconds / milliseconds → aware datetime"
+    if value is None or value == '':
+        return default or now()
+    if isinstance(value, bool):
+        raise MalformedMessage('invalid time %r' % value)
+    if isinstance(value, (int, float)):
+        if value > 1e11:  # milliseconds
+            value = value / 1000
+        try:
+            return dt.datetime.fromtimestamp(value, dt.timezone.utc)
+        except (OverflowError, OSError, ValueError) as error:
+            raise MalformedMessage('invalid time %r' % value) from error
+    if isinstance(value, str):
+        text = value.strip()
+        if text.endswith('Z'):
+            text = text[:-1] + '+00:00'
+        # ChirpStack sends nanoseconds: keep microseconds
+        text = re.sub(r'(\.\d{6})\d+', r'\1', text)
+        try:
+            result = dt.datetime.fromisoformat(text)
+        except ValueError as error:
+            raise MalformedMessage('invalid time %r' % value) from error
+        if result.tzinfo is None:
+            result = result.replace(tzinfo=dt.timezone.utc)
+        return result
+    raise MalformedMessage('invalid time %r' % value)
+
+
+def load_json(payload):
+    try:
+        data = json.loads(payload)
+    except (UnicodeDecodeError, ValueError) as error:
+        raise MalformedMessage('invalid JSON: %s' % error) from error
+    return data
+
+
+def payload_text(payload):
+    if isinstance(payload, bytes):
+        return payload.decode('utf-8', 'replace')
+    return payload
+
+
+def content_hash(topic, payload):
+    if isinstance(payload, str):
+        payload = payload.encode('utf-8')
+    return 'h:' + hashlib.sha256(topic.encode('utf-8') + b'\0' + payload
+        ).hexdigest()[:32]
+
+
+def user_property(properties, *names):
+    "Value of an MQTT 5 user property"
+    for key, value in getattr(properties, 'UserProperty', None) or []:
+        if key in names:
+            return value
+    return None
+
+
+def _kind(values, default):
+    if any(values.get(f) is True for f in ALARM_FLAGS):
+        return 'alarm'
+    if any(values.get(v) is not None for v in VITALS):
+        return 'vitals'
+    return default
+
+
+class Adapter:
+    name = None
+    protocol = None
+    topics = ()  # subscription filters (without $share)
+
+    def match(self, topic):
+        raise NotImplementedError
+
+    def parse(self, topic, payload, properties=None):
+        raise NotImplementedError
+
+
+class GenericJSON(Adapter):
+    """eldercare/<device_key>/event with
+    {"id": "...", "ts": "...", "kind": "vitals", "values": {...}}"""
+    name = 'generic'
+    protocol = 'mqtt'
+    topics = ('eldercare/+/event',)
+    pattern = re.compile(r'^eldercare/([^/]+)/event$')
+
+    def match(self, topic):
+        return bool(self.pattern.match(topic))
+
+    def parse(self, topic, payload, properties=None):
+        key = self.pattern.match(topic).group(1)
+        data = load_json(payload)
+        if not isinstance(data, dict):
+            raise MalformedMessage('payload is not a JSON object')
+        values = data.get('values', {})
+        if not isinstance(values, dict):
+            raise MalformedMessage('"values" is not an object')
+        message_id = (user_property(properties, 'message_id', 'msg_id')
+            or data.get('id') or data.get('msg_id')
+            or content_hash(topic, payload))
+        kind = data.get('kind') or _kind(values, 'state')
+        if not isinstance(kind, str):
+            raise MalformedMessage('"kind" is not a string')
+        return [{
+                'protocol': data.get('protocol') or self.protocol,
+                'device_key': key,
+                'time': parse_time(data.get('ts') or data.get('time')),
+                'kind': kind,
+                'values': values,
+                'raw': payload_text(payload),
+                'message_id': str(message_id),
+                }]
+
+
+class Zigbee2MQTT(Adapter):
+    """zigbee2mqtt/<friendly_name> JSON state and
+    zigbee2mqtt/<friendly_name>/availability; the friendly name is the
+    device identifier (Zigbee2MQTT's default is the IEEE address)."""
+    name = 'zigbee2mqtt'
+    protocol = 'zigbee'
+    base = 'zigbee2mqtt'
+    topics = ('zigbee2mqtt/#',)
+    ignored_suffixes = ('/set', '/get')
+    sos_actions = {'sos', 'emergency', 'panic'}
+    value_names = {
+        'water_leak': 'water_leak', 'smoke': 'smoke', 'gas': 'gas',
+        'occupancy': 'occupancy', 'presence': 'occupancy',
+        'contact': 'contact', 'battery': 'battery', 'fall': 'fall',
+        'heart_rate': 'heart_rate', 'temperature': 'temperature',
+        'humidity': 'humidity', 'linkquality': 'linkquality',
+        'tamper': 'tamper', 'battery_low': 'battery_low',
+        }
+
+    def match(self, topic):
+        return topic.startswith(self.base + '/')
+
+    def parse(self, topic, payload, properties=None):
+        name = topic[len(self.base) + 1:]
+        if not name or name.startswith('bridge/') or name == 'bridge' \
+                or any(name.endswith(s) or (s + '/') in name
+                    for s in self.ignored_suffixes):
+            return []
+        message_id = (user_property(properties, 'message_id', 'msg_id')
+            or content_hash(topic, payload))
+        if name.endswith('/availability'):
+            name = name[:-len('/availability')]
+            text = payload_text(payload).strip()
+            if text.startswith('{'):
+                data = load_json(payload)
+                state = data.get('state') if isinstance(data, dict) else None
+            else:
+                state = text
+            if state not in {'online', 'offline'}:
+                raise MalformedMessage('invalid availability %r' % text)
+            return [{
+                    'protocol': self.protocol, 'device_key': name,
+                    'time': now(), 'kind': 'availability',
+                    'values': {'online': state == 'online'},
+                    'raw': payload_text(payload), 'message_id': message_id,
+                    }]
+        data = load_json(payload)
+        if not isinstance(data, dict):
+            raise MalformedMessage('payload is not a JSON object')
+        values = {}
+        for key, value in data.items():
+            if key in self.value_names and not isinstance(
+                    value, (dict, list)):
+                values[self.value_names[key]] = value
+        action = data.get('action')
+        if isinstance(action, str) and action.lower() in self.sos_actions:
+            values['sos'] = True
+        if data.get('alarm') is True and 'sos' not in values:
+            values['sos'] = True
+        return [{
+                'protocol': self.protocol, 'device_key': name,
+                'time': parse_time(data.get('last_seen')),
+                'kind': _kind(values, 'state'),
+                'values': values,
+                'raw': payload_text(payload), 'message_id': message_id,
+                }]
+
+
+class ChirpStack(Adapter):
+    """ChirpStack v4 integration events:
+    application/<app>/device/<devEui>/event/up (and status)."""
+    name = 'chirpstack'
+    protocol = 'lora'
+    topics = ('application/+/device/+/event/+',)
+    pattern = re.compile(
+        r'^application/([^/]+)/device/([0-9A-Fa-f]{16})/event/([a-z]+)$')
+
+    def match(self, topic):
+        return topic.startswith('application/')
+
+    def parse(self, topic, payload, properties=None):
+        match = self.pattern.match(topic)
+        if not match:
+            raise MalformedMessage('unexpected ChirpStack topic')
+        _, dev_eui, event = match.groups()
+        if event not in {'up', 'status'}:
+            return []  # join, ack, txack, log, location, integration
+        data = load_json(payload)
+        if not isinstance(data, dict):
+            raise MalformedMessage('payload is not a JSON object')
+        info = data.get('deviceInfo') or {}
+        dev_eui = (info.get('devEui') or dev_eui).lower()
+        values = {}
+        if event == 'status':
+            if data.get('batteryLevel') is not None:
+                values['battery'] = data['batteryLevel']
+            kind = 'heartbeat'
+            message_id = data.get('deduplicationId') or content_hash(
+                topic, payload)
+        else:
+            message_id = data.get('deduplicationId')
+            if not message_id:
+                raise MalformedMessage('uplink without deduplicationId')
+            obj = data.get('object')
+            if isinstance(obj, dict):
+                values.update(
+                    (k, v) for k, v in obj.items()
+                    if not isinstance(v, (dict, list)))
+            elif data.get('data'):
+                try:
+                    values['data_hex'] = base64.b64decode(
+                        data['data'], validate=True).hex()
+                except (binascii.Error, ValueError) as error:
+                    raise MalformedMessage('invalid base64 data') from error
+            for name in ('fCnt', 'fPort'):
+                if data.get(name) is not None:
+                    values[name] = data[name]
+            rx = data.get('rxInfo') or []
+            if rx and isinstance(rx[0], dict):
+                for name in ('rssi', 'snr'):
+                    if rx[0].get(name) is not None:
+                        values[name] = rx[0][name]
+            kind = _kind(values, 'state')
+        return [{
+                'protocol': self.protocol, 'device_key': dev_eui,
+                'time': parse_time(data.get('time')),
+                'kind': kind, 'values': values,
+                'raw': payload_text(payload), 'message_id': str(message_id),
+                }]
+
+
+ADAPTERS = [GenericJSON(), Zigbee2MQTT(), ChirpStack()]
+
+
+def parse(topic, payload, properties=None, adapters=ADAPTERS):
+    """Return the events of one MQTT message (may be empty: ignored);
+    raise MalformedMessage"""
+    for adapter in adapters:
+        if adapter.match(topic):
+            return adapter.parse(topic, payload, properties)
+    raise MalformedMessage('no adapter for topic %r' % topic)
+
+
+def subscriptions(group='bridge', adapters=ADAPTERS):
+    "The shared subscriptions of the adapters"
+    return [f'$share/{group}/{t}' if group else t
+        for a in adapters for t in a.topics]
