@@ -979,6 +979,11 @@ def main():
             providers = loader.providers()
             practitioners = loader.practitioners(providers)
             loader.users(company, providers, practitioners)
+            if Pool().get('ir.module').search([
+                        ('name', '=', 'elder_service'),
+                        ('state', '=', 'activated')]):
+                import demo_service  # tools/ is on sys.path
+                demo_service.load(Pool(), args.seed)
             # The company and users are set up: the admin's first login
             # need not open the module configuration wizard.
             ConfigItem = Pool().get('ir.module.config_wizard.item')

@@ -1,0 +1,75 @@
+# This file is part of the eldercare platform. See LICENSE.
+from sql.aggregate import Avg, Count
+
+from trytond.i18n import gettext
+from trytond.model import fields
+from trytond.pool import Pool, PoolMeta
+from trytond.transaction import Transaction
+
+from .dispatch import OPEN_STATES
+from .order import CANCELLABLE
+
+
+class Elder(metaclass=PoolMeta):
+    __name__ = 'elder.elder'
+    service_orders = fields.One2Many(
+        'service.order', 'elder', "Service Orders", readonly=True,
+        help="Also the basis on which providers see the older people they "
+        "serve.")
+
+    @classmethod
+    def deceased(cls, elders, date):
+        "Stop the services of the deceased: cancel open orders, stop plans"
+        pool = Pool()
+        Order = pool.get('service.order')
+        Plan = pool.get('service.plan')
+        super().deceased(elders, date)
+        ids = [e.id for e in elders]
+        orders = Order.search([
+                ('elder', 'in', ids),
+                ('state', 'in', CANCELLABLE),
+                ])
+        Order.write(orders, {'cancel_reason': gettext(
+                    'elder_service.msg_cancel_deceased')})
+        Order.cancel(orders)
+        Plan.stop(Plan.search([
+                    ('elder', 'in', ids),
+                    ('state', '=', 'running'),
+                    ]))
+
+
+class Provider(metaclass=PoolMeta):
+    __name__ = 'elder.provider'
+    penalty = fields.Numeric(
+        "Evaluation Penalty", digits=(3, 2),
+        domain=['OR', ('penalty', '=', None),
+            [('penalty', '>=', 0), ('penalty', '<=', 1)]],
+        help="0 (none) to 1 (heaviest): lowers the provider's dispatch score "
+        "after a poor evaluation (standard §7.8.3).")
+    service_rating = fields.Function(
+        fields.Float("Average Rating", digits=(3, 2)), 'get_service_stats')
+    open_orders = fields.Function(
+        fields.Integer("Open Orders"), 'get_service_stats')
+
+    @classmethod
+    def get_service_stats(cls, providers, names):
+        pool = Pool()
+        Order = pool.get('service.order')
+        o = Order.__table__()
+        cursor = Transaction().connection.cursor()
+        ids = [p.id for p in providers]
+        result = {n: {i: None for i in ids} for n in names}
+        if 'service_rating' in names:
+            cursor.execute(*o.select(o.provider, Avg(o.rating),
+                    where=o.provider.in_(ids) & (o.state == 'closed')
+                    & (o.rating != None),  # noqa: E711
+                    group_by=[o.provider]))
+            for provider, rating in cursor:
+                result['service_rating'][provider] = round(float(rating), 2)
+        if 'open_orders' in names:
+            result['open_orders'] = {i: 0 for i in ids}
+            cursor.execute(*o.select(o.provider, Count(o.id),
+                    where=o.provider.in_(ids) & o.state.in_(OPEN_STATES),
+                    group_by=[o.provider]))
+            result['open_orders'].update(dict(cursor))
+        return result
