@@ -396,7 +396,7 @@ class ElderCategoryRel(ModelSQL):
 class Contact(EncryptedMixin, sequence_ordered(), ModelSQL, ModelView):
     "Family member, guardian or emergency contact of an older person"
     __name__ = 'elder.contact'
-    _encrypted_fields = {'phone': 'phone'}
+    _encrypted_fields = {'phone': 'phone', 'address': None}
     _sensitivity = {
         'name': 'personal', 'phone': 'personal', 'address': 'personal',
         'relationship': 'personal', 'note': 'personal'}
@@ -415,7 +415,8 @@ class Contact(EncryptedMixin, sequence_ordered(), ModelSQL, ModelView):
     party = fields.Many2One(
         'party.party', "Party", ondelete='SET NULL',
         help="Set when the family member also uses the platform.")
-    address = fields.Char("Address")
+    address = encrypted(fields.Char("Address"))
+    address_enc = fields.Char("Address (Encrypted)", readonly=True)
     note = fields.Char("Note")
 
     @classmethod

@@ -201,6 +201,8 @@ class ProviderCredential(ModelSQL, ModelView):
                 values['sm4_key'] = secrets.token_hex(16)
             if not values.get('hmac_secret'):
                 values['hmac_secret'] = secrets.token_hex(32)
+            for name in ['sm4_key', 'hmac_secret']:
+                values[name] = _seal_secret(name, values[name])
         return super().create(vlist)
 
     @classmethod
@@ -234,7 +236,9 @@ class ProviderCredential(ModelSQL, ModelView):
         cursor.execute(*table.select(
                 table.sm4_key, table.hmac_secret,
                 where=table.id == self.id))
-        sm4_key, hmac_secret = cursor.fetchone()
+        sm4_key, hmac_secret = (
+            _reveal_secret(name, value) for name, value in zip(
+                ['sm4_key', 'hmac_secret'], cursor.fetchone()))
         return bytes.fromhex(sm4_key), bytes.fromhex(hmac_secret)
 
     @classmethod
@@ -246,7 +250,9 @@ class ProviderCredential(ModelSQL, ModelView):
             sm4_key = secrets.token_hex(16)
             hmac_secret = secrets.token_hex(32)
             cls.write([credential], {
-                    'sm4_key': sm4_key, 'hmac_secret': hmac_secret})
+                    'sm4_key': _seal_secret('sm4_key', sm4_key),
+                    'hmac_secret': _seal_secret('hmac_secret', hmac_secret),
+                    })
             result[credential.id] = (sm4_key, hmac_secret)
         return result
 
@@ -667,3 +673,16 @@ class Cron(metaclass=PoolMeta):
         cls.method.selection.append(
             ('security.provider.report|consume_pending',
                 "Consume Provider Reports"))
+
+
+# The credentials' secrets are stored SM4-GCM encrypted with the platform's
+# field key (crypto.Keyring), like the personal data: a database dump alone
+# does not let anyone forge a provider's pushes.
+def _seal_secret(name, value):
+    from .crypto import Keyring
+    return Keyring.get().encrypt(value, 'security.provider.credential,' + name)
+
+
+def _reveal_secret(name, value):
+    from .crypto import Keyring
+    return Keyring.get().decrypt(value, 'security.provider.credential,' + name)

@@ -35,17 +35,19 @@ class PersonalDataTestCase(ModuleTestCase):
             chronic_diseases='糖尿病', latitude='40.812345',
             contacts=[('create', [{
                             'name': '张明', 'relationship': 'son',
-                            'phone': '13900139000'}])])
+                            'phone': '13900139000',
+                            'address': '赛罕区另一路8号'}])])
         for table in ['elder_elder', 'elder_contact']:
             text = '\n'.join(self.raw_rows(table))
             for secret in [ID, PHONE, '13900139000', '示例路', '高血压',
-                    '糖尿病', '40.812345']:
+                    '糖尿病', '40.812345', '另一路']:
                 self.assertNotIn(secret, text, (table, secret))
         # but the server reads them back
         self.assertEqual(elder.id_number, ID)
         self.assertEqual(elder.phone, PHONE)
         self.assertEqual(str(elder.latitude), '40.812345')
         self.assertEqual(elder.contacts[0].phone, '13900139000')
+        self.assertEqual(elder.contacts[0].address, '赛罕区另一路8号')
         self.assertEqual(elder.sex, '2')
 
     @with_transaction()

@@ -245,6 +245,14 @@ class ElderSecurityReportingTestCase(RouteTestCase):
         self.assertTrue(values['key_id'].startswith('pk_'))
         sm4_key, hmac_secret = credential._secrets()
         self.assertEqual(len(sm4_key), 16)
+        # stored encrypted: the raw row holds neither secret
+        cursor = Transaction().connection.cursor()
+        cursor.execute(
+            'SELECT sm4_key, hmac_secret FROM security_provider_credential '
+            'WHERE id = %s', (credential.id,))
+        raw = ' '.join(cursor.fetchone())
+        self.assertNotIn(sm4_key.hex(), raw)
+        self.assertNotIn(hmac_secret.hex(), raw)
         old = sm4_key
         Credential.renew_secrets([credential])
         self.assertNotEqual(credential._secrets()[0], old)
