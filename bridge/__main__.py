@@ -1,5 +1,7 @@
 """python -m bridge run --database eldercare      (MQTT bridge)
 python -m bridge watch --database eldercare    (TCP watch server)
+python -m bridge simulate --devices N --protocol mqtt|watch|http \
+    --rate R --duration S                       (simulated devices)
 
 trytond is configured as usual: TRYTOND_CONFIG (a trytond.conf) and
 TRYTOND_DATABASE__URI. The MQTT side by arguments or BRIDGE_* variables.
@@ -18,6 +20,10 @@ def main(argv=None):
     commands = parser.add_subparsers(dest='command', required=True)
     run = commands.add_parser('run', help='run the MQTT bridge')
     watch = commands.add_parser('watch', help='run the TCP watch server')
+    simulate = commands.add_parser('simulate',
+        help='simulated devices against a running platform or broker')
+    from . import simulator
+    simulator.add_arguments(simulate, env)
     for sub in [run, watch]:
         sub.add_argument('--database', '-d',
             default=env('BRIDGE_DATABASE') or env('TRYTOND_DATABASE_NAMES'),
@@ -50,6 +56,8 @@ def main(argv=None):
     logging.basicConfig(level=args.log_level.upper(),
         format='%(asctime)s %(levelname)s %(name)s %(message)s')
     logging.getLogger('trytond').setLevel(logging.WARNING)
+    if args.command == 'simulate':
+        return simulator.main(args)
     from .store import TrytonStore
     store = TrytonStore(args.database, args.config)
     if args.command == 'watch':
