@@ -64,6 +64,7 @@ ANOMALIES = [
     ('travel', "Impossible travel"),
     ('missing_evidence', "Missing evidence"),
     ('steps_missing', "Required steps not done"),
+    ('face', "Face verification failed"),
     ]
 CANCELLABLE = ['draft', 'submitted', 'dispatched', 'accepted', 'on_the_way']
 DONE_STATES = ['completed', 'confirmed', 'closed', 'cancelled']
@@ -795,6 +796,10 @@ class Order(EncryptedMixin, Workflow, ModelSQL, ModelView):
             latitude, longitude, accuracy, config)
         anomalies += order._worker_conflicts(
             when, latitude, longitude, config)
+        reason = cls._verify_face(order, photo)
+        if reason:
+            anomalies.append(('face', gettext(
+                        'elder_service.msg_anomaly_face', reason=reason)))
         order.checkin_time = when
         order.checkin_latitude = latitude
         order.checkin_longitude = longitude
@@ -807,6 +812,19 @@ class Order(EncryptedMixin, Workflow, ModelSQL, ModelView):
         cls._in_service([order])
         cls._add_anomalies(order, anomalies, when)
         return [k for k, _ in anomalies]
+
+    @classmethod
+    def _verify_face(cls, order, photo):
+        """Verify the face of the practitioner on the check-in photo.
+
+        The hook of face verification: it returns None when the check
+        passes or is not done, or the reason of a failure, which flags the
+        order with a 'face' anomaly without stopping the visit. elder_face
+        overrides it to compare the photo with the face enrolled for
+        order.practitioner (1:1); an override may also raise a UserError to
+        refuse the check-in. It runs without access checks, before anything
+        of the check-in is saved. elder_service does no check."""
+        return None
 
     def _worker_conflicts(self, when, latitude, longitude, config):
         "Anomalies from the practitioner's other visits"
