@@ -984,6 +984,11 @@ def main():
                         ('state', '=', 'activated')]):
                 import demo_service  # tools/ is on sys.path
                 demo_service.load(Pool(), args.seed)
+            if Pool().get('ir.module').search([
+                        ('name', '=', 'elder_device'),
+                        ('state', '=', 'activated')]):
+                import demo_device  # tools/ is on sys.path
+                demo_device.load(Pool(), args.seed)
             # The company and users are set up: the admin's first login
             # need not open the module configuration wizard.
             ConfigItem = Pool().get('ir.module.config_wizard.item')

@@ -116,7 +116,7 @@ def ensure_sao():
 
 
 def ensure_apt(packages):
-    "Install Debian packages the browser tests need, when missing."
+    "Install the Debian packages the platform or its tests need, when missing."
     def installed(package):
         result = subprocess.run(  # noqa: S603 (fixed argument list, no shell)
             ['dpkg-query', '-W', '-f=${Status}', package],  # noqa: S607 (apt-get/dpkg-query looked up on PATH on purpose)
@@ -345,6 +345,64 @@ def stop_process(process, timeout=40):
             process.wait()
 
 
+# --- device services: MQTT broker and bridge ------------------------------------
+
+BROKER_CONFIG = ROOT / 'deploy' / 'mosquitto' / 'mosquitto.conf'
+# Not 1883: a system Mosquitto often holds it already.
+MQTT_PORT = int(os.environ.get('ELDER_MQTT_PORT', '1884'))
+WATCH_PORT = int(os.environ.get('ELDER_WATCH_PORT', '8001'))
+
+
+def mosquitto_binary():
+    return shutil.which('mosquitto') or (
+        '/usr/sbin/mosquitto' if os.path.exists('/usr/sbin/mosquitto')
+        else None)
+
+
+def start_device_services(database, env):
+    """Start Mosquitto (the repo's tuned config, data in var/mosquitto), the
+    MQTT bridge and the TCP watch server; return their processes."""
+    binary = mosquitto_binary()
+    if not binary:
+        log('mosquitto is not installed (Debian package mosquitto): devices '
+            'are not connected; install it and start again')
+        return []
+    directory = VAR / 'mosquitto'
+    (directory / 'data').mkdir(parents=True, exist_ok=True)
+    lines = []
+    for line in BROKER_CONFIG.read_text().splitlines():
+        if line.startswith('listener '):
+            line = f'listener {MQTT_PORT} 127.0.0.1'
+        elif line.startswith('persistence_location '):
+            line = f"persistence_location {directory / 'data'}/"
+        lines.append(line)
+    if os.geteuid() == 0:
+        lines.append('user root')  # else it drops to `mosquitto` and
+        # cannot write var/mosquitto
+    config = directory / 'mosquitto.conf'
+    config.write_text('\n'.join(lines) + '\n')
+    log(f'starting Mosquitto on 127.0.0.1:{MQTT_PORT} and the device bridge '
+        f'(MQTT, TCP watches on 127.0.0.1:{WATCH_PORT}) ...')
+    processes = []
+    with open(directory / 'mosquitto.log', 'a') as output:
+        broker = subprocess.Popen(  # noqa: S603 (fixed argument list, no shell)
+            [binary, '-c', str(config)], stdout=output,
+            stderr=subprocess.STDOUT, start_new_session=True)
+    processes.append(broker)
+    wait_listening('127.0.0.1', MQTT_PORT, broker, 30)
+    bridge_env = dict(env, PYTHONPATH=str(ROOT))
+    with open(VAR / 'bridge.log', 'a') as output:
+        for command in [
+                ['run', '--mqtt-port', str(MQTT_PORT)],
+                ['watch', '--port', str(WATCH_PORT)]]:
+            processes.append(subprocess.Popen(  # noqa: S603 (fixed argument list, no shell)
+                    [sys.executable, '-m', 'bridge', command[0],
+                        '--database', database, *command[1:]],
+                    cwd=ROOT, env=bridge_env, stdout=output,
+                    stderr=subprocess.STDOUT, start_new_session=True))
+    return processes
+
+
 # --- commands ------------------------------------------------------------------
 
 def cmd_run(args):
@@ -353,6 +411,8 @@ def cmd_run(args):
         sys.exit('no addons module with a tryton.cfg')
     ensure_python_deps(modules)
     ensure_sao()
+    if 'elder_device' in modules and not mosquitto_binary():
+        ensure_apt(['mosquitto'])
     with postgres(VAR / 'pg') as uri:
         env = tryton_env(uri)
         # State per server: TRYTOND_DATABASE_URI may point at another one.
@@ -373,6 +433,8 @@ def cmd_run(args):
             update_database(DATABASE, modules, env)
             stamp.write_text(fingerprint)
 
+        devices = (start_device_services(DATABASE, env)
+            if 'elder_device' in modules else [])
         host, port = web_listen()
         log(f'starting gunicorn on {host}:{port} ...')
         server = start_gunicorn(DATABASE, host, port, args.workers, env)
@@ -384,10 +446,17 @@ def cmd_run(args):
                 f'  admin login: admin / {password}\n', flush=True)
             if demo_logins.exists():
                 print(demo_logins.read_text(), flush=True)
+            if devices:
+                print(f'  Devices: MQTT 127.0.0.1:{MQTT_PORT}, watches TCP '
+                    f'127.0.0.1:{WATCH_PORT}, HTTP pushes under '
+                    f'/{DATABASE}/device/ (logs in var/bridge.log)\n',
+                    flush=True)
             print('  Ctrl-C stops the server.\n', flush=True)
             server.wait()
         finally:
-            stop_process(server)
+            # Bridges first (they ack after committing), the broker last.
+            for process in [server, *reversed(devices)]:
+                stop_process(process)
     return server.returncode
 
 
