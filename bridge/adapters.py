@@ -278,7 +278,141 @@ class ChirpStack(Adapter):
                 }]
 
 
-ADAPTERS = [GenericJSON(), Zigbee2MQTT(), ChirpStack()]
+class BLEGateway(Adapter):
+    """BLE gateways (Minew, April Brother, Ingics style) publishing to
+    ble/<gateway>/adv a JSON array of advertisements (or one object):
+
+        {"timestamp": "…"|epoch, "type": "Unknown", "mac": "AC233FA1B2C3",
+         "bleName": "…", "rssi": -63, "rawData": "0201061AFF…"}
+
+    Each advertisement of a device (not the gateway's own "Gateway" entry)
+    gives one event; the device identifier is its MAC, upper case without
+    separators, protocol ble. Values: rssi, the gateway, and what can be
+    decoded: fields the gateway already decoded (platform names at the top
+    level or under "decoded"), the Battery Service data (UUID 0x180F) and
+    the manufacturer data layout of MANUFACTURER_ID (see decode_raw).
+    kind is vitals/alarm when such values are present, else heartbeat.
+    Unreadable advertisements are skipped; a message with none readable
+    is malformed. The message id is the advertisement's (MAC + timestamp + raw data):
+    a redelivered message is stored once."""
+    name = 'ble_gateway'
+    protocol = 'ble'
+    topics = ('ble/+/adv',)
+    pattern = re.compile(r'^ble/([^/]+)/adv$')
+    mac_pattern = re.compile(r'^[0-9A-F]{12}$')
+    decoded_names = (ALARM_FLAGS + VITALS
+        + ('battery', 'temperature', 'steps', 'button'))
+
+    def match(self, topic):
+        return bool(self.pattern.match(topic))
+
+    def parse(self, topic, payload, properties=None):
+        gateway = self.pattern.match(topic).group(1)
+        data = load_json(payload)
+        if isinstance(data, dict):
+            data = [data]
+        if not isinstance(data, list):
+            raise MalformedMessage('payload is not a JSON array')
+        events, errors = [], []
+        for item in data:
+            try:
+                if not isinstance(item, dict):
+                    raise MalformedMessage('advertisement is not an object')
+                if str(item.get('type', '')).lower() == 'gateway':
+                    continue  # the gateway's own status
+                events.append(self.advertisement(gateway, item))
+            except MalformedMessage as error:
+                # a stranger's odd advertisement must not drop the others
+                errors.append(error)
+        if errors and not events:
+            raise errors[0]
+        return events
+
+    def advertisement(self, gateway, item):
+        mac = item.get('mac')
+        if not isinstance(mac, str):
+            raise MalformedMessage('advertisement without mac')
+        mac = re.sub(r'[:\-]', '', mac).upper()
+        if not self.mac_pattern.match(mac):
+            raise MalformedMessage('invalid mac %r' % item.get('mac'))
+        raw_hex = item.get('rawData') or ''
+        if not isinstance(raw_hex, str):
+            raise MalformedMessage('rawData is not a string')
+        values = decode_raw(raw_hex)
+        decoded = item.get('decoded')
+        if decoded is not None and not isinstance(decoded, dict):
+            raise MalformedMessage('"decoded" is not an object')
+        for source in (item, decoded or {}):
+            for name in self.decoded_names:
+                value = source.get(name)
+                if value is not None and not isinstance(value, (dict, list)):
+                    values[name] = value
+        if values.get('button') in {'sos', 'SOS'}:
+            values['sos'] = True
+        rssi = item.get('rssi')
+        if rssi is not None:
+            if isinstance(rssi, bool) or not isinstance(rssi, (int, float)):
+                raise MalformedMessage('invalid rssi %r' % rssi)
+            values['rssi'] = rssi
+        values['gateway'] = gateway
+        timestamp = item.get('timestamp')
+        digest = hashlib.sha256(('%s\0%s\0%s' % (
+                    mac, timestamp, raw_hex.upper())).encode()).hexdigest()
+        return {
+            'protocol': self.protocol, 'device_key': mac,
+            'time': parse_time(timestamp),
+            'kind': _kind(values, 'heartbeat'),
+            'values': values,
+            'raw': json.dumps(item, ensure_ascii=False, sort_keys=True),
+            'message_id': 'ble:%s:%s' % (mac, digest[:24]),
+            }
+
+
+# Manufacturer data (AD type 0xFF) of the platform's BLE devices, company
+# identifier 0xFFFF (Bluetooth SIG: "for tests and internal use"), then a
+# record type byte and little-endian fields:
+#   0x01 blood pressure: systolic u16, diastolic u16, heart rate u8 (mmHg, bpm)
+#   0x02 pulse oximeter: spo2 u8 (%), heart rate u8
+#   0x03 button: flags u8 (bit 0 SOS, bit 1 fall)
+MANUFACTURER_ID = 0xFFFF
+
+
+def decode_raw(raw_hex):
+    "Values of a raw advertisement (hex AD structures); MalformedMessage"
+    try:
+        raw = bytes.fromhex(raw_hex)
+    except ValueError as error:
+        raise MalformedMessage('rawData is not hexadecimal') from error
+    values = {}
+    i = 0
+    while i < len(raw):
+        length = raw[i]
+        if length == 0:
+            break  # padding
+        if i + 1 + length > len(raw):
+            raise MalformedMessage('truncated advertisement')
+        ad_type, body = raw[i + 1], raw[i + 2:i + 1 + length]
+        i += 1 + length
+        if ad_type == 0x16 and len(body) >= 3 and body[:2] == b'\x0f\x18':
+            values['battery'] = body[2]  # Battery Service data
+        elif ad_type == 0xFF and len(body) >= 3 and int.from_bytes(
+                body[:2], 'little') == MANUFACTURER_ID:
+            record, fields = body[2], body[3:]
+            if record == 0x01 and len(fields) >= 5:
+                values['systolic'] = int.from_bytes(fields[0:2], 'little')
+                values['diastolic'] = int.from_bytes(fields[2:4], 'little')
+                values['heart_rate'] = fields[4]
+            elif record == 0x02 and len(fields) >= 2:
+                values['spo2'], values['heart_rate'] = fields[0], fields[1]
+            elif record == 0x03 and len(fields) >= 1:
+                if fields[0] & 1:
+                    values['sos'] = True
+                if fields[0] & 2:
+                    values['fall'] = True
+    return values
+
+
+ADAPTERS = [GenericJSON(), Zigbee2MQTT(), ChirpStack(), BLEGateway()]
 
 
 def parse(topic, payload, properties=None, adapters=ADAPTERS):

@@ -101,4 +101,69 @@ def test_malformed():
 def test_shared_subscriptions():
     assert adapters.subscriptions('bridge') == [
         '$share/bridge/eldercare/+/event', '$share/bridge/zigbee2mqtt/#',
-        '$share/bridge/application/+/device/+/event/+']
+        '$share/bridge/application/+/device/+/event/+',
+        '$share/bridge/ble/+/adv']
+
+
+def test_ble_gateway():
+    "One gateway message → one event per device advertisement"
+    events = adapters.parse(*load('ble_gateway.json'))
+    # the gateway's own entry is not an event
+    assert [e['device_key'] for e in events] == [
+        'AC233FA1B2C3', 'AC233FA1B2C4', 'AC233FA1B2C5']  # MAC normalised
+    meter, tag, oximeter = events
+    assert {e['protocol'] for e in events} == {'ble'}
+    # manufacturer data 0xFFFF record 0x01 + Battery Service data
+    assert meter['kind'] == 'vitals'
+    assert meter['values'] == {'systolic': 130, 'diastolic': 82,
+        'heart_rate': 72, 'battery': 85, 'rssi': -63,
+        'gateway': 'AC233FC0FFEE'}
+    assert meter['time'] == dt.datetime(2026, 3, 1, 0, 30, 1, 250000,
+        tzinfo=dt.timezone.utc)
+    assert tag['kind'] == 'heartbeat' and tag['values']['rssi'] == -71
+    # a field the gateway decoded itself
+    assert oximeter['kind'] == 'vitals'
+    assert (oximeter['values']['spo2'], oximeter['values']['heart_rate']) == (
+        95, 80)
+    assert oximeter['time'] == dt.datetime(2026, 3, 1, 0, 30, 2,
+        tzinfo=dt.timezone.utc)  # epoch seconds
+    # redelivery: the same ids; another advertisement: another id
+    again = adapters.parse(*load('ble_gateway.json'))
+    assert [e['message_id'] for e in again] == [
+        e['message_id'] for e in events]
+    assert len({e['message_id'] for e in events}) == 3
+    assert all(e['message_id'].startswith('ble:') for e in events)
+    topic, raw, _ = load('ble_gateway.json')
+    later = json.loads(raw)
+    later[1]['timestamp'] = '2026-03-01T00:31:01.250Z'
+    assert adapters.parse(topic, json.dumps(later).encode())[0][
+        'message_id'] != meter['message_id']
+    # an SOS button record (0x03, bit 0) is an alarm
+    sos = adapters.parse(topic, json.dumps([{'timestamp': 1, 'mac':
+        'AC233FA1B2C6', 'rawData': '05FFFFFF0301'}]).encode())[0]
+    assert sos['kind'] == 'alarm' and sos['values']['sos'] is True
+    # a single advertisement object is accepted, an empty array ignored
+    assert len(adapters.parse(topic, json.dumps(later[2]).encode())) == 1
+    assert adapters.parse(topic, b'[]') == []
+
+
+def test_ble_unknown_device():
+    "A stranger's advertisement is well-formed: the module rejects it"
+    event, = adapters.parse(*load('ble_unknown.json'))
+    assert (event['device_key'], event['kind']) == (
+        '5CF370001122', 'heartbeat')
+    assert event['values'] == {'rssi': -88, 'gateway': 'AC233FC0FFEE'}
+
+
+def test_ble_malformed():
+    items = json.loads((PAYLOADS / 'ble_malformed.json').read_text())
+    for item in items:
+        raw = item.get('raw') or json.dumps(item['payload'])
+        with pytest.raises(adapters.MalformedMessage):
+            adapters.parse(item['topic'], raw.encode())
+    # one bad advertisement does not drop the good ones of the message
+    topic, raw, _ = load('ble_gateway.json')
+    mixed = json.loads(raw) + [{'mac': 'nope'}, 'text']
+    assert len(adapters.parse(topic, json.dumps(mixed).encode())) == 3
+    with pytest.raises(adapters.MalformedMessage):
+        adapters.decode_raw('0AFF')  # truncated AD structure
