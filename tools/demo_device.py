@@ -5,10 +5,14 @@ the homes of older people of 新城区, installed and active, so that
     python -m bridge simulate --protocol mqtt --devices 5 --port 1884
 
 (against `./elder.sh run`) raise alarms that agents see at once. Identifiers
-follow the simulator's: watches 9900000001…, MQTT devices SIM00001…."""
+follow the simulator's: watches 9900000001…, MQTT devices SIM00001…. The
+first home also has an NB-IoT smoke sensor on CTWing (IMEI 869975030000001);
+the demo CTWing push token is DEMO_CTWING_TOKEN (demo database only)."""
 import sys
 
 COUNT = 10
+DEMO_CTWING_TOKEN = 'demo-ctwing-token'  # noqa: S105 (demo database only, documented)
+NBIOT_IMEI = '869975030000001'
 
 
 def log(message):
@@ -51,9 +55,24 @@ def load(pool, seed=2026):
         values.append({**common, 'type': types['SMOKE'].id,
                 'protocol': 'zigbee', 'identifier': 'smoke_%02d' % i,
                 'place': '厨房'})
+    if elders:
+        values.append({
+                'elder': elders[0].id,
+                'provider': maintainer[0].id if maintainer else None,
+                'type': types['SMOKE'].id, 'protocol': 'nbiot_ctwing',
+                'identifier': NBIOT_IMEI, 'place': '客厅'})
+        configure_ctwing(pool)
     devices = Device.create(values)
     Device.install(devices)
     Device.activate(devices)
     log(f'{len(devices)} devices (watches, SOS buttons, smoke sensors) in '
         f'{len(elders)} homes of 新城区')
     return {'devices': len(devices)}
+
+
+def configure_ctwing(pool):
+    "Set the demo CTWing push token (stored encrypted, write only)"
+    Configuration = pool.get('device.configuration')
+    configuration = Configuration(1)
+    configuration.ctwing_token = DEMO_CTWING_TOKEN
+    configuration.save()
