@@ -519,21 +519,35 @@ class Device(Workflow, ModelSQL, ModelView):
             else:
                 statuses[i] = 'duplicate'
 
-        signals = []
-        for device, device_events in new_by_device.items():
+        # One write for the whole batch: a write per device empties the
+        # record cache and made every next device reload the whole batch
+        # (cost growing with the square of the devices in a batch).
+        # In id order, so that concurrent bridge workers lock device rows in
+        # the same order and do not deadlock.
+        writes = []
+        for device, device_events in sorted(
+                new_by_device.items(), key=lambda item: item[0].id):
             device_events.sort(key=lambda e: e['time'])
-            device._update_from_events(device_events)
-            if device.state not in SERVICE_STATES or device.to_collect:
-                continue
-            limits = Threshold.limits_for(device)
-            for event in device_events:
+            values = device._values_from_events(device_events)
+            if values:
+                writes.extend(([device], values))
+        if writes:
+            cls.write(*writes)
+        signals = []
+        serving = [d for d in new_by_device
+            if d.state in SERVICE_STATES and not d.to_collect]
+        limits_of = Threshold.limits_for_devices(serving)
+        for device in serving:
+            limits = limits_of[device]
+            for event in new_by_device[device]:
                 for signal in rules.evaluate(event, limits):
                     signals.append((device, signal, event['time']))
         if signals:
             Alarm.raise_signals(signals)
         return statuses
 
-    def _update_from_events(self, events):
+    def _values_from_events(self, events):
+        "The device values that the events (in time order) update"
         values = {}
         messages = [e for e in events if e.get('kind') != 'availability']
         if messages:
@@ -553,8 +567,7 @@ class Device(Workflow, ModelSQL, ModelView):
                 if not self.last_activity or event['time'] > self.last_activity:
                     values['last_activity'] = event['time']
                     values['inactivity_alarmed'] = False
-        if values:
-            self.write([self], values)
+        return values
 
     # --- schedules -----------------------------------------------------
 
@@ -676,19 +689,31 @@ class Threshold(ModelSQL, ModelView):
     def limits_for(cls, device):
         """The limits that apply to the device: the older person's, else the
         device type's default, else the platform's default"""
-        limits = dict(rules.DEFAULT_LIMITS)
-        for name in LIMIT_FIELDS:
-            value = getattr(device.type, name, None)
-            if value is not None:
-                limits[name] = value
-        if device.elder:
-            thresholds = cls.search([('elder', '=', device.elder.id)], limit=1)
-            if thresholds:
+        return cls.limits_for_devices([device])[device]
+
+    @classmethod
+    def limits_for_devices(cls, devices):
+        "limits_for of several devices, with one search for the thresholds"
+        elder_ids = {d.elder.id for d in devices if d.elder}
+        by_elder = {}
+        if elder_ids:
+            for threshold in cls.search([('elder', 'in', list(elder_ids))]):
+                by_elder.setdefault(threshold.elder.id, threshold)
+        result = {}
+        for device in devices:
+            limits = dict(rules.DEFAULT_LIMITS)
+            for name in LIMIT_FIELDS:
+                value = getattr(device.type, name, None)
+                if value is not None:
+                    limits[name] = value
+            threshold = by_elder.get(device.elder.id) if device.elder else None
+            if threshold:
                 for name in LIMIT_FIELDS:
-                    value = getattr(thresholds[0], name, None)
+                    value = getattr(threshold, name, None)
                     if value is not None:
                         limits[name] = value
-        return limits
+            result[device] = limits
+        return result
 
 
 class Telemetry(ModelSQL, ModelView):
