@@ -381,7 +381,9 @@ def test_sigkill_mid_batch(database, broker, bridges):
     bridge = bridges(client_id='bridge-kill', batch_size=25,
         batch_interval=0.05)
     bridge.start()
-    total = 2000
+    # Enough messages that the bridge is still busy when it is killed after
+    # its first batches, however fast the machine and the ingest path are.
+    total = 10000
     publish_all(publisher(broker), watch_messages('kill', total))
     where = "t.message_id LIKE 'kill-%%'"
     # the stats file is rewritten after each committed batch
