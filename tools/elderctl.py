@@ -38,7 +38,8 @@ LANGUAGE = 'zh_CN'
 SAO_VERSION = '8.0.11'
 SAO_DIR = VAR / 'sao' / 'package'  # [web] root in trytond.conf points here
 DEMO_SCRIPT = ROOT / 'tools' / 'demo.py'
-TEST_APT_PACKAGES = ['chromium', 'fonts-noto-cjk', 'mosquitto']
+TEST_APT_PACKAGES = ['chromium', 'fonts-noto-cjk', 'fonts-wqy-zenhei', 'mosquitto',
+    'kamailio', 'kamailio-extra-modules', 'sip-tester']
 
 
 def log(message):
