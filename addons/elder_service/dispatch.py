@@ -258,7 +258,7 @@ def facts(order):
             'capacity': provider.capacity,
             'rating': ratings.get(provider.id),
             'continuity': provider.id in served,
-            'penalty': float(provider.penalty or 0),
+            'penalty': provider.dispatch_penalty(),
             }
 
 

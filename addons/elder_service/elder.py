@@ -51,6 +51,13 @@ class Provider(metaclass=PoolMeta):
     open_orders = fields.Function(
         fields.Integer("Open Orders"), 'get_service_stats')
 
+    def dispatch_penalty(self):
+        """The penalty (0-1) that lowers this provider's dispatch score.
+
+        Modules that judge providers (evaluation, credit) extend it and
+        return the heaviest of their penalty and super()'s."""
+        return float(self.penalty or 0)
+
     @classmethod
     def get_service_stats(cls, providers, names):
         pool = Pool()
