@@ -16,6 +16,7 @@ script only prints the table of demo logins, so it can be run again safely.
 The table goes to stdout; progress goes to stderr.
 """
 import argparse
+import importlib
 import datetime as dt
 import random
 import sys
@@ -211,6 +212,14 @@ TRAININGS = [
     ('平台操作培训：工单、定位签到与服务记录', 4),
     ('老年人能力评估（GB/T 42195）基础培训', 12),
     ('认知障碍老年人照护培训', 8),
+    ]
+
+
+# Demo loaders of the subsystem modules, in dependency order: each is
+# tools/<script>.py with load(pool, seed), run when its module is activated.
+MODULE_LOADERS = [
+    ('elder_service', 'demo_service'),
+    ('elder_device', 'demo_device'),
     ]
 
 
@@ -973,15 +982,13 @@ def load(args, extras):
             loader.users(company, providers, practitioners)
             Module = Pool().get('ir.module')
             activated = {m.name for m in Module.search([
-                        ('name', 'in', ['elder_service', 'elder_device']),
+                        ('name', 'in', [m for m, _ in MODULE_LOADERS]),
                         ('state', '=', 'activated')])}
-            # tools/ is on sys.path: the loaders of the modules above
-            if 'elder_service' in activated:
-                import demo_service
-                demo_service.load(Pool(), args.seed)
-            if 'elder_device' in activated:
-                import demo_device
-                demo_device.load(Pool(), args.seed)
+            for module, script in MODULE_LOADERS:
+                if module in activated:
+                    log(f'demo data of {module} ...')
+                    # tools/ is on sys.path
+                    importlib.import_module(script).load(Pool(), args.seed)
             # The company and users are set up: the admin's first login
             # need not open the module configuration wizard.
             ConfigItem = Pool().get('ir.module.config_wizard.item')
