@@ -220,6 +220,13 @@ TRAININGS = [
 MODULE_LOADERS = [
     ('elder_service', 'demo_service'),
     ('elder_device', 'demo_device'),
+    ('elder_assess', 'demo_assess'),
+    ]
+# Logins the module loaders create (login, role as printed), for the table
+MODULE_USERS = [
+    ('assess_op', '评估业务员'),
+    ('assessor', '评估员'),
+    ('assess_reviewer', '评估审核员'),
     ]
 
 
@@ -938,10 +945,11 @@ def table(database):
     "The demo logins as printed for the README and `./elder.sh run`."
     from trytond.pool import Pool
     User = Pool().get('res.user')
+    logins = [(u[0], u[2]) for u in USERS] + MODULE_USERS
     users = {u.login: u for u in User.search(
-            [('login', 'in', [u[0] for u in USERS])])}
+            [('login', 'in', [login for login, _ in logins])])}
     rows = [('登录名', '角色', '数据范围', '密码')]
-    for login, _, role, _, _, _, _ in USERS:
+    for login, role in logins:
         user = users.get(login)
         if not user:
             continue
