@@ -8,15 +8,18 @@ what the module declares in ``addons/<module>/tests/access_matrix.json``::
     {"elder.elder": {"elder_base.group_supervisor": "rwc", ...}, ...}
 
 A value is a subset of ``rwcd`` (read, write, create, delete), ``""`` for
-nothing; every role of ROLES must be listed. Keys starting with ``_`` are
+nothing; every role of ROLES (the platform's roles) must be listed. The
+groups that the subsystem modules add are roles too: a row names those that
+get some access to the model, a group left out gets nothing. Keys starting with ``_`` are
 comments (``"_why": "..."`` in a row explains a surprising permission). The model list comes from the
 database, so a new model (or a new module) fails this test until its author
 writes the expected line, and a changed access record fails it until the
 author updates the line: both are reviewed in the diff.
 
 A module that changes the access of a model of a module below it (an
-ir.model.access record on another module's model) declares that model's
-whole row in its own file: the row of the module activated last wins.
+ir.model.access record on another module's model) declares the roles it
+changes in a row of its own file: rows of the same model are merged role by
+role, the module activated last winning.
 
 Record rules (which rows), field access and the ORM refusals written in
 Python (e.g. audit events are never written through the ORM) are tested by
@@ -81,8 +84,17 @@ def matrix():
         ModelData = pool.get('ir.model.data')
         Access = pool.get('ir.model.access')
         models = our_models(pool, modules)
+        roles = dict(ROLES)
+        known = set(ROLES.values())
+        for data in ModelData.search([
+                    ('model', '=', 'res.group'),
+                    ('module', 'in', modules),
+                    ], order=[('module', 'ASC'), ('fs_id', 'ASC')]):
+            xml_id = f'{data.module}.{data.fs_id}'
+            if xml_id not in known:
+                roles[xml_id] = xml_id
         users = {}
-        for role, xml_id in ROLES.items():
+        for role, xml_id in roles.items():
             groups = []
             if xml_id:
                 module, name = xml_id.split('.')
@@ -128,34 +140,48 @@ def expected_matrix(modules):
                 problems.append(f'{path.relative_to(ADDONS.parent)}: '
                     f'{model}: {error}')
                 continue
-            expected[model] = (module, row)  # modules in dependency order
+            # modules in dependency order: the last one wins, role by role
+            previous = expected.get(model, (module, {}))[1]
+            expected[model] = (module, {**previous, **row})
     return expected, problems
+
+
+def declared(row):
+    "The row as a file declares it: every platform role, groups with access"
+    return {r: v for r, v in row.items() if r in ROLES or v}
 
 
 def test_access_matrix(matrix):
     actual, models, roles, modules = matrix
     expected, problems = expected_matrix(modules)
     to_add = {}  # module -> {model: row}
+    group_rows = {}  # module -> {model: {its group: actual perms}}
     differences = []
     for model in sorted(models):
         module = models[model]
         if model not in expected:
-            to_add.setdefault(module, {})[model] = actual[model]
+            to_add.setdefault(module, {})[model] = declared(actual[model])
             continue
         file_module, row = expected[model]
-        missing_roles = [r for r in roles if r not in row]
+        missing_roles = [r for r in roles if r in ROLES and r not in row]
         if missing_roles:
-            to_add.setdefault(file_module, {})[model] = actual[model]
+            to_add.setdefault(file_module, {})[model] = declared(
+                actual[model])
             continue
         for role in roles:
-            if row[role] != actual[model][role]:
+            if row.get(role, '') != actual[model][role]:
+                if role not in ROLES:
+                    # declared by the module of the group
+                    group_rows.setdefault(role.split('.')[0], {}).setdefault(
+                        model, {})[role] = actual[model][role]
+                    continue
                 differences.append(
-                    f'  {model} × {role}: expected {row[role]!r} '
+                    f'  {model} × {role}: expected {row.get(role, "")!r} '
                     f'(addons/{file_module}/{MATRIX_FILE}), '
                     f'actual {actual[model][role]!r}')
     unknown = sorted(set(expected) - set(models))
     unknown_roles = sorted({
-            r for _, row in expected.values() for r in row} - set(ROLES))
+            r for _, row in expected.values() for r in row} - set(roles))
     message = []
     if problems:
         message += ['Unreadable access matrix files:'] + problems
@@ -166,6 +192,13 @@ def test_access_matrix(matrix):
             f'"" for none; fix the ir.model.access records first if a role '
             f'gets more than it should):')
         message.append(json.dumps(rows, indent=4, ensure_ascii=False))
+    for module, rows in sorted(group_rows.items()):
+        message.append(
+            f'Access of the groups of {module} differs from addons/{module}/'
+            f'{MATRIX_FILE}: review the actual access below and merge it '
+            f'into the rows there (a group left out of a row gets nothing):')
+        message.append(json.dumps(rows, indent=4, ensure_ascii=False,
+                sort_keys=True))
     if differences:
         message.append('Access differs from the expectations (fix the '
             'ir.model.access records, or the expectation if the change is '
