@@ -221,12 +221,14 @@ MODULE_LOADERS = [
     ('elder_service', 'demo_service'),
     ('elder_device', 'demo_device'),
     ('elder_assess', 'demo_assess'),
+    ('elder_face', 'demo_face'),
     ]
 # Logins the module loaders create (login, role as printed), for the table
 MODULE_USERS = [
     ('assess_op', '评估业务员'),
     ('assessor', '评估员'),
     ('assess_reviewer', '评估审核员'),
+    ('canteen', '助餐点终端'),
     ]
 
 

@@ -116,6 +116,18 @@ def ensure_sao():
     tmp.rename(VAR / 'sao')
 
 
+def ensure_face_liveness():
+    """Install elder_face's liveness provider (npm, models pinned by
+    SHA-256) when missing; its install step checks the hashes."""
+    models = (ROOT / 'addons' / 'elder_face' / 'liveness' / 'node_modules'
+        / '@vladmandic' / 'human' / 'models')
+    if models.is_dir():
+        return
+    log('installing the face liveness provider (npm) ...')
+    run([sys.executable, '-m',
+            'trytond.modules.elder_face.install_liveness', '--quiet'])
+
+
 def ensure_apt(packages):
     "Install the Debian packages the platform or its tests need, when missing."
     def installed(package):
@@ -412,6 +424,8 @@ def cmd_run(args):
         sys.exit('no addons module with a tryton.cfg')
     ensure_python_deps(modules)
     ensure_sao()
+    if 'elder_face' in modules:
+        ensure_face_liveness()
     if 'elder_device' in modules and not mosquitto_binary():
         ensure_apt(['mosquitto'])
     with postgres(VAR / 'pg') as uri:
@@ -466,6 +480,8 @@ def cmd_test(args):
     ensure_python_deps(modules, test=True)
     ensure_apt(TEST_APT_PACKAGES)
     ensure_sao()
+    if 'elder_face' in modules:
+        ensure_face_liveness()
     suites = [f'addons/{m}/tests' for m in modules]
     if (ROOT / 'tests').is_dir():
         suites.append('tests')
