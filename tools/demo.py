@@ -222,6 +222,7 @@ MODULE_LOADERS = [
     ('elder_device', 'demo_device'),
     ('elder_assess', 'demo_assess'),
     ('elder_face', 'demo_face'),
+    ('elder_callcenter', 'demo_callcenter'),
     ]
 # Logins the module loaders create (login, role as printed), for the table
 MODULE_USERS = [

@@ -340,7 +340,8 @@ def wait_listening(host, port, process, timeout=180):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f'gunicorn exited with {process.returncode}')
+            raise RuntimeError(
+                f'{process.args[0]} exited with {process.returncode}')
         with contextlib.suppress(OSError), socket.create_connection(
                 (host, port), timeout=1):
             return
@@ -416,6 +417,41 @@ def start_device_services(database, env):
     return processes
 
 
+SIP_PORT = int(os.environ.get('ELDER_SIP_PORT', '5070'))
+EVAPI_PORT = int(os.environ.get('ELDER_EVAPI_PORT', '8448'))
+KAMAILIO = Path('/usr/sbin/kamailio')
+
+
+def start_callcenter_services(database, env):
+    """Start Kamailio (deploy/kamailio rendered with the platform's queues
+    and seats into var/kamailio) and the CTI adapter; return the processes."""
+    if not KAMAILIO.exists():
+        log('kamailio is not installed (Debian package kamailio): no '
+            'telephony; install it and start again')
+        return []
+    cti = [sys.executable, '-m', 'trytond.modules.elder_callcenter.cti']
+    directory = VAR / 'kamailio'
+    directory.mkdir(parents=True, exist_ok=True)
+    run([*cti, 'render', '--database', database, '--out', directory,
+            '--sip-port', SIP_PORT, '--evapi-port', EVAPI_PORT],
+        env=env, stdout=subprocess.DEVNULL)
+    log(f'starting Kamailio on 127.0.0.1:{SIP_PORT} (12349) and the CTI '
+        'adapter ...')
+    with open(VAR / 'kamailio.log', 'a') as output:
+        kamailio = subprocess.Popen(  # noqa: S603 (fixed argument list, no shell)
+            [str(KAMAILIO), '-f', str(directory / 'kamailio.cfg'),
+                '-Y', str(directory), '-w', str(directory), '-DD', '-E'],
+            stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
+    wait_listening('127.0.0.1', EVAPI_PORT, kamailio, 30)
+    with open(VAR / 'cti.log', 'a') as output:
+        adapter = subprocess.Popen(  # noqa: S603 (fixed argument list, no shell)
+            [*cti, 'run', '--database', database,
+                '--evapi-port', str(EVAPI_PORT)],
+            cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
+            start_new_session=True)
+    return [kamailio, adapter]
+
+
 # --- commands ------------------------------------------------------------------
 
 def cmd_run(args):
@@ -428,6 +464,8 @@ def cmd_run(args):
         ensure_face_liveness()
     if 'elder_device' in modules and not mosquitto_binary():
         ensure_apt(['mosquitto'])
+    if 'elder_callcenter' in modules and not KAMAILIO.exists():
+        ensure_apt(['kamailio', 'kamailio-extra-modules', 'sip-tester'])
     with postgres(VAR / 'pg') as uri:
         env = tryton_env(uri)
         # State per server: TRYTOND_DATABASE_URI may point at another one.
@@ -450,6 +488,8 @@ def cmd_run(args):
 
         devices = (start_device_services(DATABASE, env)
             if 'elder_device' in modules else [])
+        telephony = (start_callcenter_services(DATABASE, env)
+            if 'elder_callcenter' in modules else [])
         host, port = web_listen()
         log(f'starting gunicorn on {host}:{port} ...')
         server = start_gunicorn(DATABASE, host, port, args.workers, env)
@@ -466,11 +506,15 @@ def cmd_run(args):
                     f'127.0.0.1:{WATCH_PORT}, HTTP pushes under '
                     f'/{DATABASE}/device/ (logs in var/bridge.log)\n',
                     flush=True)
+            if telephony:
+                print(f'  Telephony: SIP 127.0.0.1:{SIP_PORT} (dial 12349; '
+                    'logs in var/kamailio.log, var/cti.log)\n', flush=True)
             print('  Ctrl-C stops the server.\n', flush=True)
             server.wait()
         finally:
             # Bridges first (they ack after committing), the broker last.
-            for process in [server, *reversed(devices)]:
+            for process in [server, *reversed(telephony),
+                    *reversed(devices)]:
                 stop_process(process)
     return server.returncode
 
