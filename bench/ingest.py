@@ -154,6 +154,27 @@ def run_round(name, broker, directory, devices, args, workers):
     finally:
         for bridge in bridges:
             bridge.stop(signal.SIGTERM)
+        end_sessions(broker.port, [b.client_id for b in bridges])
+
+
+def end_sessions(port, client_ids):
+    """Discard the persistent sessions of a round's bridges: an offline
+    session that keeps its shared subscription still gets its share of
+    the group's messages, which the next round's bridges would never see"""
+    import paho.mqtt.client as paho
+    from paho.mqtt.packettypes import PacketTypes
+    from paho.mqtt.properties import Properties
+    for client_id in client_ids:
+        client = paho.Client(paho.CallbackAPIVersion.VERSION2,
+            client_id=client_id, protocol=paho.MQTTv5)
+        properties = Properties(PacketTypes.CONNECT)
+        properties.SessionExpiryInterval = 0
+        client.connect('127.0.0.1', port, clean_start=True,
+            properties=properties)
+        client.loop_start()
+        time.sleep(0.3)
+        client.disconnect()
+        client.loop_stop()
 
 
 def main():

@@ -1,8 +1,9 @@
 """python -m bridge run --database eldercare      (MQTT bridge)
 python -m bridge watch --database eldercare    (TCP watch server)
 python -m bridge udp --database eldercare      (UDP datagram server)
-python -m bridge simulate --devices N --protocol mqtt|watch|http \
-    --rate R --duration S                       (simulated devices)
+python -m bridge simulate --devices N --protocol PROTOCOL \
+    --rate R --duration S                       (simulated devices: mqtt,
+        zigbee, lora, ble, watch, udp, http, onenet, ctwing)
 
 trytond is configured as usual: TRYTOND_CONFIG (a trytond.conf) and
 TRYTOND_DATABASE__URI. The MQTT side by arguments or BRIDGE_* variables.

@@ -14,73 +14,18 @@ An adapter returns a list: empty for messages it deliberately ignores
 (Zigbee2MQTT bridge topics, ChirpStack join events …), and raises
 MalformedMessage for input it cannot read. Adapters do no I/O.
 """
-import base64
-import binascii
-import datetime as dt
 import hashlib
 import json
 import re
 
-ALARM_FLAGS = ('sos', 'fall', 'smoke', 'gas', 'water_leak')
-VITALS = ('heart_rate', 'spo2', 'systolic', 'diastolic', 'glucose')
+from . import event
 
-
-class MalformedMessage(ValueError):
-    "The message cannot be turned into an event"
-
-
-def now():
-    return dt.datetime.now(dt.timezone.utc)
-
-
-def parse_time(value, default=None):
-    "ISO 8601 string, or epoch seconds / milliseconds → aware datetime"
-    if value is None or value == '':
-        return default or now()
-    if isinstance(value, bool):
-        raise MalformedMessage('invalid time %r' % value)
-    if isinstance(value, (int, float)):
-        if value > 1e11:  # milliseconds
-            value = value / 1000
-        try:
-            return dt.datetime.fromtimestamp(value, dt.timezone.utc)
-        except (OverflowError, OSError, ValueError) as error:
-            raise MalformedMessage('invalid time %r' % value) from error
-    if isinstance(value, str):
-        text = value.strip()
-        if text.endswith('Z'):
-            text = text[:-1] + '+00:00'
-        # ChirpStack sends nanoseconds: keep microseconds
-        text = re.sub(r'(\.\d{6})\d+', r'\1', text)
-        try:
-            result = dt.datetime.fromisoformat(text)
-        except ValueError as error:
-            raise MalformedMessage('invalid time %r' % value) from error
-        if result.tzinfo is None:
-            result = result.replace(tzinfo=dt.timezone.utc)
-        return result
-    raise MalformedMessage('invalid time %r' % value)
-
-
-def load_json(payload):
-    try:
-        data = json.loads(payload)
-    except (UnicodeDecodeError, ValueError) as error:
-        raise MalformedMessage('invalid JSON: %s' % error) from error
-    return data
-
-
-def payload_text(payload):
-    if isinstance(payload, bytes):
-        return payload.decode('utf-8', 'replace')
-    return payload
-
-
-def content_hash(topic, payload):
-    if isinstance(payload, str):
-        payload = payload.encode('utf-8')
-    return 'h:' + hashlib.sha256(topic.encode('utf-8') + b'\0' + payload
-        ).hexdigest()[:32]
+# The shared pieces of elder_device's event module (see bridge/__init__.py)
+MalformedMessage = event.Malformed
+ALARM_FLAGS, VITALS = event.ALARM_FLAGS, event.VITALS
+content_hash, kind_of, load_json, now, parse_time, payload_text = (
+    event.content_hash, event.kind_of, event.load_json, event.now,
+    event.parse_time, event.payload_text)
 
 
 def user_property(properties, *names):
@@ -89,14 +34,6 @@ def user_property(properties, *names):
         if key in names:
             return value
     return None
-
-
-def _kind(values, default):
-    if any(values.get(f) is True for f in ALARM_FLAGS):
-        return 'alarm'
-    if any(values.get(v) is not None for v in VITALS):
-        return 'vitals'
-    return default
 
 
 class Adapter:
@@ -127,24 +64,12 @@ class GenericJSON(Adapter):
         data = load_json(payload)
         if not isinstance(data, dict):
             raise MalformedMessage('payload is not a JSON object')
-        values = data.get('values', {})
-        if not isinstance(values, dict):
-            raise MalformedMessage('"values" is not an object')
-        message_id = (user_property(properties, 'message_id', 'msg_id')
-            or data.get('id') or data.get('msg_id')
-            or content_hash(topic, payload))
-        kind = data.get('kind') or _kind(values, 'state')
-        if not isinstance(kind, str):
-            raise MalformedMessage('"kind" is not a string')
-        return [{
-                'protocol': data.get('protocol') or self.protocol,
-                'device_key': key,
-                'time': parse_time(data.get('ts') or data.get('time')),
-                'kind': kind,
-                'values': values,
-                'raw': payload_text(payload),
-                'message_id': str(message_id),
-                }]
+        result = event.from_object(
+            data.get('protocol') or self.protocol, key, data,
+            payload_text(payload),
+            message_id=user_property(properties, 'message_id', 'msg_id'),
+            hash_parts=(topic, payload))
+        return [result]
 
 
 class Zigbee2MQTT(Adapter):
@@ -209,7 +134,7 @@ class Zigbee2MQTT(Adapter):
         return [{
                 'protocol': self.protocol, 'device_key': name,
                 'time': parse_time(data.get('last_seen')),
-                'kind': _kind(values, 'state'),
+                'kind': kind_of(values, 'state'),
                 'values': values,
                 'raw': payload_text(payload), 'message_id': message_id,
                 }]
@@ -231,8 +156,8 @@ class ChirpStack(Adapter):
         match = self.pattern.match(topic)
         if not match:
             raise MalformedMessage('unexpected ChirpStack topic')
-        _, dev_eui, event = match.groups()
-        if event not in {'up', 'status'}:
+        _, dev_eui, event_type = match.groups()
+        if event_type not in {'up', 'status'}:
             return []  # join, ack, txack, log, location, integration
         data = load_json(payload)
         if not isinstance(data, dict):
@@ -240,7 +165,7 @@ class ChirpStack(Adapter):
         info = data.get('deviceInfo') or {}
         dev_eui = (info.get('devEui') or dev_eui).lower()
         values = {}
-        if event == 'status':
+        if event_type == 'status':
             if data.get('batteryLevel') is not None:
                 values['battery'] = data['batteryLevel']
             kind = 'heartbeat'
@@ -256,11 +181,7 @@ class ChirpStack(Adapter):
                     (k, v) for k, v in obj.items()
                     if not isinstance(v, (dict, list)))
             elif data.get('data'):
-                try:
-                    values['data_hex'] = base64.b64decode(
-                        data['data'], validate=True).hex()
-                except (binascii.Error, ValueError) as error:
-                    raise MalformedMessage('invalid base64 data') from error
+                values['data_hex'] = event.base64_hex(data['data'])
             for name in ('fCnt', 'fPort'):
                 if data.get(name) is not None:
                     values[name] = data[name]
@@ -269,7 +190,7 @@ class ChirpStack(Adapter):
                 for name in ('rssi', 'snr'):
                     if rx[0].get(name) is not None:
                         values[name] = rx[0][name]
-            kind = _kind(values, 'state')
+            kind = kind_of(values, 'state')
         return [{
                 'protocol': self.protocol, 'device_key': dev_eui,
                 'time': parse_time(data.get('time')),
@@ -361,7 +282,7 @@ class BLEGateway(Adapter):
         return {
             'protocol': self.protocol, 'device_key': mac,
             'time': parse_time(timestamp),
-            'kind': _kind(values, 'heartbeat'),
+            'kind': kind_of(values, 'heartbeat'),
             'values': values,
             'raw': json.dumps(item, ensure_ascii=False, sort_keys=True),
             'message_id': 'ble:%s:%s' % (mac, digest[:24]),

@@ -125,14 +125,20 @@ class Bridge:
         except queue.Empty:
             return []
         deadline = time.monotonic() + self.batch_interval
+        urgent = _has_alarm(batch[0])
         while len(batch) < self.batch_size:
-            timeout = deadline - time.monotonic()
-            if timeout <= 0:
+            # An alarm does not wait for the batch to fill: what is already
+            # queued goes with it, then the batch is written
+            timeout = 0 if urgent else deadline - time.monotonic()
+            if timeout <= 0 and not urgent:
                 break
             try:
-                batch.append(self.queue.get(timeout=timeout))
+                item = (self.queue.get_nowait() if urgent
+                    else self.queue.get(timeout=timeout))
             except queue.Empty:
                 break
+            batch.append(item)
+            urgent = urgent or _has_alarm(item)
         return batch
 
     def process(self, batch):
@@ -206,6 +212,11 @@ class Bridge:
                 with open(tmp, 'w') as file:
                     json.dump(dict(self.stats), file)
                 os.replace(tmp, self.stats_file)
+
+
+def _has_alarm(item):
+    "Whether a queued message holds an alarm event (written at once)"
+    return any(e.get('kind') == 'alarm' for e in item[4])
 
 
 def install_signal_handlers(bridge):

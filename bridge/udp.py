@@ -18,13 +18,12 @@ the server never stops on bad input. The events go through the same
 batching writer and store as the TCP watch server.
 """
 import asyncio
-import hashlib
 import json
 import logging
 import os
 
-from . import watch
-from .adapters import MalformedMessage, _kind, parse_time
+from . import event, watch
+from .adapters import MalformedMessage
 
 logger = logging.getLogger(__name__)
 
@@ -33,36 +32,20 @@ MAX_PENDING = 20000  # datagrams waiting for their commit; more are dropped
 
 def to_event(data):
     "A JSON datagram → (normalised event, ack id); MalformedMessage"
-    try:
-        message = json.loads(data)
-    except (UnicodeDecodeError, ValueError) as error:
-        raise MalformedMessage('invalid JSON: %s' % error) from error
+    message = event.load_json(data)
     if not isinstance(message, dict):
         raise MalformedMessage('datagram is not a JSON object')
     ident = message.get('id')
     if not isinstance(ident, (str, int)) or isinstance(ident, bool) \
             or str(ident) == '':
         raise MalformedMessage('no device "id"')
-    values = message.get('values', {})
-    if not isinstance(values, dict):
-        raise MalformedMessage('"values" is not an object')
+    # "id" is the device here, "msg_id" the message
     msg_id = message.get('msg_id')
-    if msg_id is None or msg_id == '':
-        msg_id = 'h:' + hashlib.sha256(data).hexdigest()[:32]
-    elif not isinstance(msg_id, (str, int)) or isinstance(msg_id, bool):
-        raise MalformedMessage('invalid "msg_id"')
-    kind = message.get('kind')
-    if kind is not None and not isinstance(kind, str):
-        raise MalformedMessage('"kind" is not a string')
-    event = {
-        'protocol': 'udp', 'device_key': str(ident),
-        'time': parse_time(message.get('time')),
-        'kind': kind or _kind(values, 'state'),
-        'values': values,
-        'raw': data.decode('utf-8', 'replace'),
-        'message_id': str(msg_id),
-        }
-    return event, msg_id
+    if msg_id in (None, ''):
+        msg_id = event.content_hash(data)
+    result = event.from_object('udp', ident, message,
+        data.decode('utf-8', 'replace'), message_id=msg_id)
+    return result, msg_id
 
 
 class UdpServer(watch.WatchServer):

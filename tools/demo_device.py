@@ -6,8 +6,22 @@ the homes of older people of 新城区, installed and active, so that
 
 (against `./elder.sh run`) raise alarms that agents see at once. Identifiers
 follow the simulator's: watches 9900000001…, MQTT devices SIM00001…. The
-first home also has an NB-IoT smoke sensor on CTWing (IMEI 869975030000001);
-the demo CTWing push token is DEMO_CTWING_TOKEN (demo database only)."""
+Zigbee smoke sensors are smoke_01… (Zigbee2MQTT friendly names):
+
+    mosquitto_pub -p 1884 -q 1 -t zigbee2mqtt/smoke_02 \
+        -m '{"smoke": true, "battery": 90, "last_seen": "2026-11-25T10:00:00Z"}'
+
+The first home also has an NB-IoT smoke sensor on CTWing (IMEI
+869975030000001); the demo CTWing push token is DEMO_CTWING_TOKEN (demo
+database only):
+
+    python -m bridge simulate --protocol ctwing --devices 1 \
+        --prefix 86997503000000 --alarm smoke --sos-ratio 0.5 \
+        --url http://127.0.0.1:8000/eldercare --token demo-ctwing-token
+
+tests/test_browser_alarm.py drives these three (watch SOS over TCP, Zigbee
+smoke over MQTT, CTWing push) to the demo agent's screen."""
+
 import sys
 
 COUNT = 10

@@ -238,15 +238,25 @@ class Alarm(Workflow, ModelSQL, ModelView):
     @classmethod
     @without_check_access
     def notify_agents(cls, alarms):
+        """Notify the on-duty agents of new alarms: a res.notification
+        (sao's notification menu, pushed over the bus at the commit) and a
+        bus pop-up. The text says what the agent needs to act: the older
+        person (title), the home address, the emergency contacts with
+        their phones and the last position a device reported. The
+        disclosure of these personal data is audited."""
         pool = Pool()
         Notification = pool.get('res.notification')
+        Event = pool.get('security.audit.event')
         values = []
         for alarm in alarms:
+            agents = cls.on_duty_agents(alarm)
+            if not agents:
+                continue
             title = gettext('elder_device.msg_alarm_title',
                 alarm=alarm.rec_name,
                 elder=alarm.elder.rec_name if alarm.elder else '')
-            body = alarm.description or ''
-            for user in cls.on_duty_agents(alarm):
+            body = alarm.notification_body()
+            for user in agents:
                 values.append({
                         'user': user.id,
                         'label': title,
@@ -258,8 +268,72 @@ class Alarm(Workflow, ModelSQL, ModelView):
                 # A pop-up in the agent's open clients (PostgreSQL NOTIFY,
                 # sent when the transaction commits)
                 notify(title, body, priority=int(alarm.priority), user=user.id)
+            if alarm.elder:
+                Event.log('full_view', object=alarm.elder,
+                    field='address,contacts,position', details={
+                        'reason': 'alarm notification',
+                        'alarm': alarm.id,
+                        'users': [u.id for u in agents]})
         if values:
             Notification.create(values)
+
+    def notification_body(self):
+        "Address; emergency contacts; last position; the alarm's description"
+        unknown = gettext('elder_device.msg_alarm_unknown')
+        elder = self.elder
+        address, contacts = unknown, unknown
+        if elder:
+            address = ' '.join(filter(None, [
+                        elder.region.rec_name if elder.region else None,
+                        elder.address])) or unknown
+            people = sorted(elder.contacts, key=lambda c: (
+                    not c.is_emergency, not c.is_guardian))
+            relationships = dict(
+                elder.contacts[0].fields_get(['relationship'])[
+                    'relationship']['selection']) if people else {}
+            contacts = '，'.join(
+                '%s（%s）%s' % (c.name,
+                    relationships.get(c.relationship, c.relationship),
+                    c.phone or '')
+                for c in people[:3]) or unknown
+        return gettext('elder_device.msg_alarm_body',
+            address=address, contacts=contacts,
+            position=self.last_position() or unknown,
+            description=self.description or '')
+
+    def last_position(self):
+        """'latitude, longitude (local time)' of the latest position any
+        device of the older person reported, else None"""
+        pool = Pool()
+        Telemetry = pool.get('device.telemetry')
+        Device = pool.get('device.device')
+        if self.elder:
+            devices = Device.search([('elder', '=', self.elder.id)])
+        else:
+            devices = [self.device]
+        if not devices:
+            return None
+        for row in Telemetry.search([
+                    ('device', 'in', [d.id for d in devices]),
+                    ('kind', 'in', ['position', 'alarm', 'state']),
+                    ], order=[('ts', 'DESC'), ('id', 'DESC')], limit=50):
+            data = row.values or {}
+            latitude, longitude = data.get('latitude'), data.get('longitude')
+            if isinstance(latitude, (int, float)) and isinstance(
+                    longitude, (int, float)):
+                try:
+                    from trytond.modules.elder_security.audit import (
+                        audit_timezone)
+                    zone = audit_timezone()
+                except ImportError:
+                    zone = dt.timezone.utc
+                when = row.ts.replace(tzinfo=dt.timezone.utc).astimezone(
+                    zone)
+                return gettext('elder_device.msg_alarm_position',
+                    latitude='%.5f' % latitude,
+                    longitude='%.5f' % longitude,
+                    time=when.strftime('%m-%d %H:%M'))
+        return None
 
     @classmethod
     @without_check_access

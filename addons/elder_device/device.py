@@ -1,7 +1,7 @@
 # This file is part of the eldercare platform. See LICENSE.
 import datetime as dt
 import json
-from collections import defaultdict
+from collections import defaultdict, namedtuple
 
 from sql import Conflict
 
@@ -10,6 +10,7 @@ from trytond.model import (
     DeactivableMixin, Index, ModelSQL, ModelView, Unique, Workflow, fields)
 from trytond.pool import Pool
 from trytond.pyson import Eval
+from trytond.tools import grouped_slice
 from trytond.transaction import Transaction, without_check_access
 
 from . import rules
@@ -77,6 +78,50 @@ def _limit_fields(help_suffix):
             help="Raise an alarm when the presence, door and bed sensors "
             "see no activity for this many hours" + help_suffix),
         }
+
+
+# The columns of a device that Device.ingest reads (no record instantiated)
+_DeviceRow = namedtuple('_DeviceRow', [
+        'id', 'protocol', 'identifier', 'state', 'to_collect', 'type',
+        'elder'])
+
+
+# Device.ingest's statements on PostgreSQL (arrays of the batch's rows)
+_INSERT_TELEMETRY = (
+    'INSERT INTO "device_telemetry" '
+    '(device, ts, kind, "values", raw, message_id, create_uid, create_date) '
+    'SELECT v.device, v.ts, v.kind, v.vals, v.raw, v.message_id, %s, %s '
+    'FROM jsonb_to_recordset(%s::jsonb) AS v (device integer, '
+    'ts timestamp, kind varchar, vals jsonb, raw text, message_id varchar) '
+    'ON CONFLICT (device, message_id) DO NOTHING '
+    'RETURNING device, message_id')
+# Commutative: GREATEST, so that the order in which concurrent workers
+# commit does not matter; offline / inactivity alarms re-armed when the
+# device speaks again
+_UPDATE_STATE = (
+    'UPDATE "device_device" AS d SET '
+    'last_seen = GREATEST(d.last_seen, v.last_seen), '
+    'offline_alarmed = CASE WHEN v.last_seen > d.last_seen '
+    'OR (d.last_seen IS NULL AND v.last_seen IS NOT NULL) '
+    'THEN FALSE ELSE d.offline_alarmed END, '
+    'battery = COALESCE(v.battery, d.battery), '
+    'last_activity = GREATEST(d.last_activity, v.last_activity), '
+    'inactivity_alarmed = CASE WHEN v.last_activity > d.last_activity '
+    'OR (d.last_activity IS NULL AND v.last_activity IS NOT NULL) '
+    'THEN FALSE ELSE d.inactivity_alarmed END, '
+    'write_date = %s, write_uid = %s '
+    'FROM jsonb_to_recordset(%s::jsonb) AS v (id integer, '
+    'last_seen timestamp, battery integer, last_activity timestamp) '
+    'WHERE d.id = v.id')
+
+
+def _iso(value):
+    return value.isoformat() if value is not None else None
+
+
+def _is_postgresql():
+    return Transaction().database.__class__.__module__.endswith(
+        'postgresql.database')
 
 
 def to_utc(value):
@@ -456,22 +501,32 @@ class Device(Workflow, ModelSQL, ModelView):
         values (dict), raw (str) and message_id. Returns one status per
         event: 'new', 'duplicate' (device + message id already stored) or
         'unknown_device'. Runs in the caller's transaction; the caller
-        commits (and only then acknowledges the messages)."""
+        commits (and only then acknowledges the messages).
+
+        The hot path of the bridge, so it works on rows, not records: one
+        SELECT of the devices, one INSERT … ON CONFLICT DO NOTHING RETURNING
+        per 500 rows, one UPDATE … FROM (VALUES …) of the devices' state,
+        one search of the thresholds; records are instantiated only for the
+        devices that raise a signal (Alarm.raise_signals)."""
         pool = Pool()
         Telemetry = pool.get('device.telemetry')
         Alarm = pool.get('device.alarm')
         Threshold = pool.get('device.threshold')
         transaction = Transaction()
         cursor = transaction.connection.cursor()
+        table = cls.__table__()
 
         statuses = [None] * len(events)
         by_key = {}
         identifiers = sorted({
                 str(e['device_key']) for e in events if e.get('device_key')})
-        for i in range(0, len(identifiers), 1000):
-            sub = identifiers[i:i + 1000]
-            for device in cls.search([('identifier', 'in', sub)], order=[]):
-                by_key[device.protocol, device.identifier] = device
+        for sub in grouped_slice(identifiers, 1000):
+            cursor.execute(*table.select(
+                    table.id, table.protocol, table.identifier, table.state,
+                    table.to_collect, table.type, table.elder,
+                    where=table.identifier.in_(list(sub))))
+            for row in cursor:
+                by_key[row[1], row[2]] = _DeviceRow(*row)
 
         rows, pending = [], []
         now = cls._now()
@@ -487,26 +542,39 @@ class Device(Workflow, ModelSQL, ModelView):
                 raw = raw.decode('utf-8', 'replace')
             elif raw is not None and not isinstance(raw, str):
                 raw = json.dumps(raw, ensure_ascii=False)
-            rows.append([
-                    device.id, time, event.get('kind') or 'state',
-                    json.dumps(event.get('values') or {},
-                        ensure_ascii=False, default=str),
-                    raw, str(event['message_id']), 0, now])
+            rows.append((device.id, time, event.get('kind') or 'state',
+                    event.get('values') or {}, raw, str(event['message_id'])))
             pending.append((i, device))
 
         inserted = set()
-        table = Telemetry.__table__()
-        for start in range(0, len(rows), 500):
-            chunk = rows[start:start + 500]
-            cursor.execute(*table.insert(
-                    [table.device, table.ts, table.kind, table.values,
-                        table.raw, table.message_id, table.create_uid,
-                        table.create_date],
-                    chunk,
-                    on_conflict=Conflict(
-                        table, indexed_columns=[
-                            table.device, table.message_id]),
-                    returning=[table.device, table.message_id]))
+        telemetry = Telemetry.__table__()
+        for start in range(0, len(rows), 1000):
+            chunk = rows[start:start + 1000]
+            if _is_postgresql():
+                # The rows as one JSON parameter: a short statement whatever
+                # the number of rows (psycopg parses a statement with
+                # thousands of placeholders at every call) and one
+                # json.dumps instead of adapting every value
+                cursor.execute(_INSERT_TELEMETRY, [transaction.user, now,
+                        json.dumps([{
+                                    'device': r[0], 'ts': r[1].isoformat(),
+                                    'kind': r[2], 'vals': r[3], 'raw': r[4],
+                                    'message_id': r[5]} for r in chunk],
+                            ensure_ascii=False, default=str)])
+            else:
+                cursor.execute(*telemetry.insert(
+                        [telemetry.device, telemetry.ts, telemetry.kind,
+                            telemetry.values, telemetry.raw,
+                            telemetry.message_id, telemetry.create_uid,
+                            telemetry.create_date],
+                        [[r[0], r[1], r[2], json.dumps(r[3],
+                                        ensure_ascii=False, default=str),
+                                r[4], r[5], transaction.user, now]
+                            for r in chunk],
+                        on_conflict=Conflict(
+                            telemetry, indexed_columns=[
+                                telemetry.device, telemetry.message_id]),
+                        returning=[telemetry.device, telemetry.message_id]))
             inserted.update(tuple(r) for r in cursor)
 
         new_by_device = defaultdict(list)
@@ -518,56 +586,113 @@ class Device(Workflow, ModelSQL, ModelView):
                 new_by_device[device].append(events[i])
             else:
                 statuses[i] = 'duplicate'
+        if not new_by_device:
+            return statuses
 
-        # One write for the whole batch: a write per device empties the
-        # record cache and made every next device reload the whole batch
-        # (cost growing with the square of the devices in a batch).
-        # In id order, so that concurrent bridge workers lock device rows in
-        # the same order and do not deadlock.
-        writes = []
-        for device, device_events in sorted(
-                new_by_device.items(), key=lambda item: item[0].id):
+        for device_events in new_by_device.values():
             device_events.sort(key=lambda e: e['time'])
-            values = device._values_from_events(device_events)
+
+        serving = [d for d in new_by_device
+            if d.state in SERVICE_STATES and not d.to_collect]
+        limits_of = Threshold.limits_for_keys(
+            {(d.type, d.elder) for d in serving})
+        signals = []
+        for device in serving:
+            limits = limits_of[device.type, device.elder]
+            for event in new_by_device[device]:
+                for signal in rules.evaluate(event, limits):
+                    signals.append((device.id, signal, event['time']))
+        if signals:
+            records = {d.id: d for d in cls.browse(
+                    sorted({d for d, _, _ in signals}))}
+            Alarm.raise_signals(
+                [(records[d], s, t) for d, s, t in signals])
+        # Last: the device rows stay locked until the commit, so that
+        # concurrent workers wait on each other as little as possible
+        cls._update_state(new_by_device)
+        return statuses
+
+    @staticmethod
+    def _state_from_events(events):
+        """The state the events (in time order) give their device: last
+        message, battery and activity times; None when they say nothing"""
+        state = {'last_seen': None, 'battery': None, 'last_activity': None}
+        for event in events:
+            data = event.get('values') or {}
+            if event.get('kind') != 'availability':
+                state['last_seen'] = max(
+                    filter(None, [state['last_seen'], event['time']]))
+            battery = data.get('battery')
+            if isinstance(battery, (int, float)) and not isinstance(
+                    battery, bool):
+                state['battery'] = int(battery)
+            if rules._true(data.get('occupancy')) or rules._true(
+                    data.get('motion')) or 'contact' in data or (
+                    event.get('kind') in {'activity', 'vitals'}):
+                state['last_activity'] = max(
+                    filter(None, [state['last_activity'], event['time']]))
+        return state
+
+    @classmethod
+    def _update_state(cls, events_by_device):
+        """Write the devices' last_seen, battery and last_activity from
+        their new events. On PostgreSQL one UPDATE … FROM (VALUES …), in id
+        order (concurrent bridge workers lock the rows in the same order)
+        and commutative (GREATEST: the result does not depend on which
+        worker commits first); an offline / inactivity alarm is re-armed
+        when the device speaks again."""
+        transaction = Transaction()
+        states = sorted(
+            (d.id, cls._state_from_events(e))
+            for d, e in events_by_device.items())
+        states = [(i, s) for i, s in states if any(
+                v is not None for v in s.values())]
+        if not states:
+            return
+        if not _is_postgresql():
+            cls._update_state_orm(states)
+            return
+        cursor = transaction.connection.cursor()
+        now = cls._now()
+        for chunk in grouped_slice(states, 1000):
+            chunk = list(chunk)
+            cursor.execute(_UPDATE_STATE, [now, transaction.user,
+                    json.dumps([{
+                                'id': i,
+                                'last_seen': _iso(s['last_seen']),
+                                'battery': s['battery'],
+                                'last_activity': _iso(s['last_activity']),
+                                } for i, s in chunk])])
+        # as ModelStorage.write does: the records instantiated before must
+        # not keep the old values
+        transaction.counter += 1
+        for cache in transaction.cache.values():
+            if cls.__name__ in cache:
+                for device_id, _ in states:
+                    cache[cls.__name__].pop(device_id, None)
+
+    @classmethod
+    def _update_state_orm(cls, states):
+        "_update_state through the ORM (databases other than PostgreSQL)"
+        devices = {d.id: d for d in cls.browse([i for i, _ in states])}
+        writes = []
+        for device_id, state in states:
+            device = devices[device_id]
+            values = {}
+            if state['last_seen'] and (not device.last_seen
+                    or state['last_seen'] > device.last_seen):
+                values.update(last_seen=state['last_seen'],
+                    offline_alarmed=False)
+            if state['battery'] is not None:
+                values['battery'] = state['battery']
+            if state['last_activity'] and (not device.last_activity
+                    or state['last_activity'] > device.last_activity):
+                values.update(last_activity=state['last_activity'],
+                    inactivity_alarmed=False)
             if values:
                 writes.extend(([device], values))
         if writes:
             cls.write(*writes)
-        signals = []
-        serving = [d for d in new_by_device
-            if d.state in SERVICE_STATES and not d.to_collect]
-        limits_of = Threshold.limits_for_devices(serving)
-        for device in serving:
-            limits = limits_of[device]
-            for event in new_by_device[device]:
-                for signal in rules.evaluate(event, limits):
-                    signals.append((device, signal, event['time']))
-        if signals:
-            Alarm.raise_signals(signals)
-        return statuses
-
-    def _values_from_events(self, events):
-        "The device values that the events (in time order) update"
-        values = {}
-        messages = [e for e in events if e.get('kind') != 'availability']
-        if messages:
-            last = max(e['time'] for e in messages)
-            if not self.last_seen or last > self.last_seen:
-                values['last_seen'] = last
-                values['offline_alarmed'] = False
-        for event in events:
-            data = event.get('values') or {}
-            battery = data.get('battery')
-            if isinstance(battery, (int, float)) and not isinstance(
-                    battery, bool):
-                values['battery'] = int(battery)
-            if rules._true(data.get('occupancy')) or rules._true(
-                    data.get('motion')) or 'contact' in data or (
-                    event.get('kind') in {'activity', 'vitals'}):
-                if not self.last_activity or event['time'] > self.last_activity:
-                    values['last_activity'] = event['time']
-                    values['inactivity_alarmed'] = False
-        return values
 
     # --- schedules -----------------------------------------------------
 
@@ -694,25 +819,40 @@ class Threshold(ModelSQL, ModelView):
     @classmethod
     def limits_for_devices(cls, devices):
         "limits_for of several devices, with one search for the thresholds"
-        elder_ids = {d.elder.id for d in devices if d.elder}
+        keys = {d: (d.type.id, d.elder.id if d.elder else None)
+            for d in devices}
+        limits = cls.limits_for_keys(set(keys.values()))
+        return {d: limits[k] for d, k in keys.items()}
+
+    @classmethod
+    def limits_for_keys(cls, keys):
+        """The limits of (device type id, older person id or None) pairs:
+        the older person's thresholds, else the type's defaults, else the
+        platform's. One read of the types and one of the thresholds."""
+        pool = Pool()
+        Type = pool.get('device.type')
+        keys = set(keys)
+        type_ids = sorted({t for t, _ in keys if t is not None})
+        elder_ids = sorted({e for _, e in keys if e is not None})
+        types = {r['id']: r for r in Type.read(type_ids,
+                [f for f in LIMIT_FIELDS if f in Type._fields])} \
+            if type_ids else {}
         by_elder = {}
-        if elder_ids:
-            for threshold in cls.search([('elder', 'in', list(elder_ids))]):
-                by_elder.setdefault(threshold.elder.id, threshold)
+        for sub in grouped_slice(elder_ids, 1000):
+            for threshold in cls.search_read(
+                    [('elder', 'in', list(sub))],
+                    order=[('id', 'ASC')], fields_names=['elder']
+                    + [f for f in LIMIT_FIELDS if f in cls._fields]):
+                by_elder.setdefault(threshold['elder'], threshold)
         result = {}
-        for device in devices:
+        for type_id, elder_id in keys:
             limits = dict(rules.DEFAULT_LIMITS)
-            for name in LIMIT_FIELDS:
-                value = getattr(device.type, name, None)
-                if value is not None:
-                    limits[name] = value
-            threshold = by_elder.get(device.elder.id) if device.elder else None
-            if threshold:
+            for source in [types.get(type_id), by_elder.get(elder_id)]:
                 for name in LIMIT_FIELDS:
-                    value = getattr(threshold, name, None)
+                    value = (source or {}).get(name)
                     if value is not None:
                         limits[name] = value
-            result[device] = limits
+            result[type_id, elder_id] = limits
         return result
 
 

@@ -8,9 +8,6 @@ bridge/adapters.py) and stores them with Device.ingest, so storing is
 idempotent on device + message id and the alarm rules are the same. The
 parsers below do no I/O; ``Receiver`` checks signatures and tokens and
 answers (status, JSON)."""
-import base64
-import binascii
-import datetime as dt
 import hashlib
 import hmac
 import json
@@ -20,91 +17,18 @@ import secrets
 from trytond.model import fields
 from trytond.pool import Pool, PoolMeta
 
+from .event import (
+    ALARM_FLAGS, Malformed, base64_hex, content_hash, from_object, kind_of,
+    load_json, onenet_signature, parse_time, scalar)
+
 logger = logging.getLogger(__name__)
 
-ALARM_FLAGS = ('sos', 'fall', 'smoke', 'gas', 'water_leak')
-VITALS = ('heart_rate', 'spo2', 'systolic', 'diastolic', 'glucose')
 # Largest request body a receiver reads: one push or a device's batch
 MAX_BODY = 256 * 1024
 MAX_EVENTS = 100
 
 
-class Malformed(ValueError):
-    "The request cannot be turned into events (HTTP 400)"
-
-
-def now():
-    return dt.datetime.now(dt.timezone.utc)
-
-
-def parse_time(value, default=None):
-    "ISO 8601 string, or epoch seconds / milliseconds → aware datetime"
-    if value is None or value == '':
-        return default or now()
-    if isinstance(value, bool):
-        raise Malformed('invalid time %r' % value)
-    if isinstance(value, (int, float)):
-        if value > 1e11:  # milliseconds
-            value = value / 1000
-        try:
-            return dt.datetime.fromtimestamp(value, dt.timezone.utc)
-        except (OverflowError, OSError, ValueError) as error:
-            raise Malformed('invalid time %r' % value) from error
-    if isinstance(value, str):
-        text = value.strip()
-        if text.endswith('Z'):
-            text = text[:-1] + '+00:00'
-        try:
-            result = dt.datetime.fromisoformat(text)
-        except ValueError as error:
-            raise Malformed('invalid time %r' % value) from error
-        if result.tzinfo is None:
-            result = result.replace(tzinfo=dt.timezone.utc)
-        return result
-    raise Malformed('invalid time %r' % value)
-
-
-def load_json(data):
-    if isinstance(data, bytes):
-        try:
-            data = data.decode('utf-8')
-        except UnicodeDecodeError as error:
-            raise Malformed('body is not UTF-8') from error
-    try:
-        return json.loads(data)
-    except ValueError as error:
-        raise Malformed('invalid JSON: %s' % error) from error
-
-
-def content_hash(*parts):
-    digest = hashlib.sha256()
-    for part in parts:
-        if isinstance(part, str):
-            part = part.encode('utf-8')
-        digest.update(part + b'\0')
-    return 'h:' + digest.hexdigest()[:32]
-
-
-def _kind(values, default):
-    if any(values.get(f) is True for f in ALARM_FLAGS):
-        return 'alarm'
-    if any(values.get(v) is not None for v in VITALS):
-        return 'vitals'
-    return default
-
-
-def _scalar(value):
-    return not isinstance(value, (dict, list))
-
-
 # --- OneNET ------------------------------------------------------------
-
-def onenet_signature(token, nonce, msg):
-    "base64(md5(token + nonce + msg)), as OneNET signs its pushes"
-    digest = hashlib.md5(  # noqa: S324 (OneNET's protocol, not our choice)
-        (token + nonce + msg).encode('utf-8')).digest()
-    return base64.b64encode(digest).decode('ascii')
-
 
 def onenet_check(token, nonce, msg, signature):
     if not (token and isinstance(nonce, str) and isinstance(msg, str)
@@ -149,7 +73,7 @@ def _onenet_params(params):
             item = item['value']
         if isinstance(item, dict) and name in ALARM_FLAGS:
             item = True  # an event with its output data
-        if _scalar(item):
+        if scalar(item):
             values[name] = item
     return values, (max(times) if times else None)
 
@@ -180,7 +104,7 @@ def parse_onenet(msg, push_id=None):
                 values, time = _onenet_params(payload.get('params'))
                 kind = 'alarm' if item.get('notifyType') == 'event' \
                     and any(values.get(f) for f in ALARM_FLAGS) \
-                    else _kind(values, 'state')
+                    else kind_of(values, 'state')
                 time = time or parse_time(item.get('time') or payload.get(
                         'time'))
                 if not push_id and payload.get('id'):
@@ -199,10 +123,10 @@ def parse_onenet(msg, push_id=None):
             time = parse_time(item.get('at'))
             if item['type'] == 1:
                 name, value = item.get('ds_id'), item.get('value')
-                if not isinstance(name, str) or not _scalar(value):
+                if not isinstance(name, str) or not scalar(value):
                     raise Malformed('invalid data point')
                 values = {name: value}
-                kind = _kind(values, 'state')
+                kind = kind_of(values, 'state')
             else:
                 values = {'online': bool(item.get('status'))}
                 kind = 'availability'
@@ -250,14 +174,10 @@ def parse_ctwing(body):
         service = payload.get('serviceData', payload)
         if isinstance(service, dict):
             values.update((k, v) for k, v in service.items()
-                if _scalar(v) and k != 'APPdata')
+                if scalar(v) and k != 'APPdata')
         if payload.get('APPdata'):
-            try:
-                values['data_hex'] = base64.b64decode(
-                    payload['APPdata'], validate=True).hex()
-            except (binascii.Error, ValueError) as error:
-                raise Malformed('invalid base64 APPdata') from error
-        kind = _kind(values, 'alarm' if mtype == 'eventReport' else 'state')
+            values['data_hex'] = base64_hex(payload['APPdata'], 'APPdata')
+        kind = kind_of(values, 'alarm' if mtype == 'eventReport' else 'state')
     elif mtype == 'deviceOnlineOfflineReport':
         values = {'online': str(data.get('eventType')) == '1'}
         kind = 'availability'
@@ -285,24 +205,11 @@ def parse_http(identifier, body):
         body, bytes) else body
     events = []
     for item in items:
-        if not isinstance(item, dict):
-            raise Malformed('an event is not a JSON object')
-        values = item.get('values', {})
-        if not isinstance(values, dict):
-            raise Malformed('"values" is not an object')
-        kind = item.get('kind') or _kind(values, 'state')
-        if not isinstance(kind, str):
-            raise Malformed('"kind" is not a string')
-        message_id = item.get('id') or item.get('msg_id') or content_hash(
-            identifier, json.dumps(item, sort_keys=True, default=str))
-        events.append({
-                'protocol': 'http', 'device_key': identifier,
-                'time': parse_time(item.get('ts') or item.get('time')),
-                'kind': kind, 'values': values,
-                'raw': raw if len(items) == 1 else json.dumps(
-                    item, ensure_ascii=False),
-                'message_id': str(message_id),
-                })
+        item_raw = raw if len(items) == 1 else json.dumps(
+            item, ensure_ascii=False)
+        events.append(from_object('http', identifier, item, item_raw,
+                hash_parts=(identifier, json.dumps(
+                        item, sort_keys=True, default=str))))
     return events
 
 

@@ -50,10 +50,11 @@ class ElderDeviceTestCase(ModuleTestCase):
     "Test elder_device module"
     module = 'elder_device'
 
-    def _elder(self, serial=1, region_code=XINCHENG):
+    def _elder(self, serial=1, region_code=XINCHENG, **values):
         return create_elder(
             '老人%s' % serial,
-            citizen_id(region_code, '19450101', serial), region_code)
+            citizen_id(region_code, '19450101', serial), region_code,
+            **values)
 
     def test_rules_registry(self):
         "Rules turn values into signals; a module may add a rule"
@@ -223,6 +224,46 @@ class ElderDeviceTestCase(ModuleTestCase):
         self.assertNotIn(other, users)
         notification = Notification.search([('user', '=', local.id)])[0]
         self.assertEqual(notification.model, 'device.alarm')
+
+    @with_transaction()
+    def test_notification_body(self):
+        "The agent's notification: address, contacts, last position; audited"
+        pool = Pool()
+        Device = pool.get('device.device')
+        Notification = pool.get('res.notification')
+        Event = pool.get('security.audit.event')
+        elder = self._elder(address='新华大街 12 号', contacts=[('create', [{
+                        'name': '王芳', 'relationship': 'daughter',
+                        'phone': '13800000001', 'is_emergency': True}])])
+        agent = create_user('agent_body', 'elder_base.group_agent',
+            elder_region=region(XINCHENG).id)
+        create_device('W1', elder=elder)
+        create_device('SMK1', type_code='SMOKE', elder=elder)
+        Device.ingest([event('W1', 'p1', kind='position',
+                    time=NOW - dt.timedelta(minutes=5),
+                    latitude=40.8424, longitude=111.749)])
+        def audited():
+            # the audit log is written in a transaction of its own
+            with Transaction().new_transaction():
+                return Event.search_count([
+                        ('event_type', '=', 'full_view'),
+                        ('object', '=', 'elder.elder,%s' % elder.id)])
+        Device.ingest([event('SMK1', 's1', kind='alarm', smoke=True)])
+        notification, = Notification.search([('user', '=', agent.id)])
+        text = notification.description
+        self.assertIn('新华大街 12 号', text)
+        self.assertIn('王芳', text)
+        self.assertIn('13800000001', text)
+        self.assertIn('40.84240, 111.74900', text)
+        self.assertIn('老人1', notification.label)
+        self.assertEqual(audited(), 1)
+        # Nothing known: said so, no error
+        lonely = self._elder(serial=2)
+        create_device('W2', elder=lonely)
+        Device.ingest([event('W2', 's2', kind='alarm', sos=True)])
+        alarm, = pool.get('device.alarm').search(
+            [('device.identifier', '=', 'W2')])
+        self.assertIsNone(alarm.last_position())
 
     @with_transaction()
     def test_offline_and_inactivity_cron(self):
