@@ -128,3 +128,106 @@ def _check_ageing_friendly(page, form=True):
             assert style['width'] >= 60 and style['height'] >= 60, style
             assert contrast(rgb(style['color']), rgb(style['background'])) \
                 >= 4.5, style
+
+
+# --- family ordering API (mini program) against the demo server ---------------
+
+FAMILY_EMAIL = 'family.demo@example.com'  # tools/demo_service.py
+
+
+def _api(web_server, method, path, body=None, session=None, headers=None):
+    import json
+    import urllib.error
+    import urllib.request
+    headers = dict(headers or {}, **{'Content-Type': 'application/json'})
+    if session:
+        headers['Authorization'] = 'Bearer ' + session
+    request = urllib.request.Request(  # noqa: S310 (http test server)
+        f'{web_server.url}{web_server.database}/service/family/v1/{path}',
+        data=json.dumps(body).encode() if body is not None else None,
+        headers=headers, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310 (http test server)
+            return response.status, json.load(response)
+    except urllib.error.HTTPError as error:
+        return error.code, json.load(error)
+
+
+def test_family_api_order_to_rating(web_server):
+    """The demo family orders through the API: the order is dispatched with
+    its explanation stored; once the visit is done the family rates it."""
+    import datetime as dt
+    import uuid
+
+    from test_browser_worker import _demo_password
+
+    status, data = _api(web_server, 'POST', 'login',
+        {'email': FAMILY_EMAIL, 'password': 'wrong'})
+    assert status == 401
+    assert data['error'] == '邮箱或密码错误。'  # Chinese by default
+    status, data = _api(web_server, 'POST', 'login',
+        {'email': FAMILY_EMAIL, 'password': _demo_password()})
+    assert status == 200, data
+    session = data['session']
+
+    status, data = _api(web_server, 'GET', 'elders', session=session)
+    assert status == 200 and data['elders'], data
+    elder = data['elders'][0]
+    status, data = _api(web_server, 'GET', f'elders/{elder["id"]}/items',
+        session=session)
+    items = {i['code']: i for i in data['items']}
+    item = items.get('SC0301') or next(iter(items.values()))
+
+    key = uuid.uuid4().hex
+    body = {'elder': elder['id'], 'item': item['id'],
+        'date': (dt.date.today() + dt.timedelta(days=1)).isoformat(),
+        'time_from': '09:00', 'time_to': '10:00', 'note': '请先打电话'}
+    status, data = _api(web_server, 'POST', 'orders', body, session,
+        headers={'Idempotency-Key': key})
+    assert status == 201, data
+    order = data['order']
+    assert order['state'] == 'dispatched', order
+    assert order['state_name'] == '已派单'
+    status, again = _api(web_server, 'POST', 'orders', body, session,
+        headers={'Idempotency-Key': key})
+    assert status == 200 and again['order']['id'] == order['id']
+
+    (channel, explanation, count), = sql(web_server.database,
+        'SELECT channel, dispatch_explanation, '
+        '(SELECT count(*) FROM service_order WHERE request_key = %s) '
+        'FROM service_order WHERE id = %s', [key, order['id']])
+    assert channel == 'family' and count == 1
+    assert '"chosen"' in explanation
+
+    # The provider accepts and assigns; the caregiver visits (as the worker
+    # app and the provider's form would).
+    server_python(web_server.database, f'''
+import datetime as dt
+Order = pool.get('service.order')
+order = Order({order['id']})
+Order.accept([order])
+if not order.previous_practitioner:  # else Assign takes the proposal
+    staff = pool.get('elder.practitioner').search([
+        ('provider', '=', order.provider.id), ('state', '=', 'active')])
+    order.practitioner = [p for p in staff if order.item.qualifies(p)][0]
+    order.save()
+Order.assign([order])
+start = dt.datetime.now().replace(microsecond=0) - dt.timedelta(hours=1)
+Order.checkin(order, order.elder.latitude, order.elder.longitude, 10, start)
+Order.checkout(order, order.elder.latitude, order.elder.longitude, 10,
+    start + dt.timedelta(minutes=order.item.duration))
+result = order.state
+''')
+    status, data = _api(web_server, 'GET', f'orders/{order["id"]}',
+        session=session)
+    assert data['order']['state'] == 'completed' and \
+        data['order']['can_confirm']
+    assert data['order']['practitioner'].endswith('*')
+    status, data = _api(web_server, 'POST', f'orders/{order["id"]}/confirm',
+        {'rating': 5, 'comment': '准时、细心'}, session)
+    assert status == 200, data
+    assert data['order']['state'] == 'confirmed'
+    (rating, by), = sql(web_server.database,
+        'SELECT rating, confirmed_by FROM service_order WHERE id = %s',
+        [order['id']])
+    assert rating == 5 and by.startswith('家属（小程序）')

@@ -218,3 +218,108 @@ def _check_district_list(web_server, page):
     badge = active_domain.locator('.badge')
     if active_domain.count() and badge.inner_text().strip():
         assert badge.inner_text().strip() == str(expected_count)
+
+
+# --- monitoring of home services (§7.1.2) ----------------------------------------
+
+def _district_orders(database):
+    "Flagged orders and all orders of older people in the district (SQL)"
+    import psycopg
+    uri = (os.environ.get('TRYTOND_DATABASE__URI')
+        or os.environ.get('TRYTOND_DATABASE_URI'))
+    with psycopg.connect(uri, dbname=database) as conn:
+        path, = conn.execute(
+            'SELECT path FROM elder_region WHERE code = %s',
+            [DISTRICT_CODE]).fetchone()
+        flagged, total = conn.execute(
+            'SELECT count(*) FILTER (WHERE o.flagged), count(*) '
+            'FROM service_order o JOIN elder_elder e ON e.id = o.elder '
+            'JOIN elder_region r ON r.id = e.region '
+            'WHERE r.path LIKE %s', [path + '%']).fetchone()
+    return flagged, total
+
+
+def _open_path(page, labels):
+    "Expand the menu rows of labels[:-1] and open the last one"
+    for label in labels[:-1]:
+        row = _menu_row(page, label).first
+        row.wait_for(state='visible', timeout=TIMEOUT)
+        following = _menu_row(page, labels[labels.index(label) + 1]).first
+        if not following.is_visible():
+            row.locator('span.expander').click()
+    target = _menu_row(page, labels[-1]).first
+    target.wait_for(state='visible', timeout=TIMEOUT)
+    target.locator('div.column-char').dblclick()
+
+
+def test_supervisor_monitors_orders(web_server, page):
+    """The district supervisor sees the orders of the district by state
+    with the flagged ones on their own tab, and the monitoring graphs."""
+    try:
+        _check_monitoring(web_server, page)
+    finally:
+        OUTPUT.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(OUTPUT / 'supervisor_monitoring.png'))
+
+
+def _check_monitoring(web_server, page):
+    flagged, total = _district_orders(web_server.database)
+    assert flagged > 0 and total > flagged, (flagged, total)
+    page.set_viewport_size({'width': 1600, 'height': 1000})
+    page.set_default_timeout(TIMEOUT)
+    _login(page, web_server.url, web_server.database, LOGIN,
+        _demo_password())
+    _menu_row(page, r'^(养老服务|Eldercare)$').first.wait_for(state='visible')
+    _wait_tabs_settled(page)
+    _open_path(page, [r'^(养老服务|Eldercare)$',
+            r'^(居家上门服务|Home Services)$', r'^(服务工单|Service Orders)$'])
+    tab = _active_tab(page)
+    tab.locator('.toolbar .title').filter(
+        has_text=re.compile('服务工单')).first.wait_for(state='visible')
+    domains = tab.locator('.tab-domain li')
+    domains.first.wait_for(state='visible')
+    names = [n.strip() for n in domains.all_inner_texts()]
+    for label in ['待派单', '待核查', '已逾期', '全部']:
+        assert any(label in n for n in names), (label, names)
+    flagged_tab = domains.filter(has_text='待核查').first
+    flagged_tab.locator('a').click()
+    tab.locator('.tab-domain li.active').filter(has_text='待核查').wait_for()
+    _wait_count(tab, flagged)
+    _wait_badge(flagged_tab, flagged)
+    page.screenshot(path=str(OUTPUT / 'supervisor_flagged.png'))
+    all_tab = domains.filter(has_text='全部').first
+    all_tab.locator('a').click()
+    tab.locator('.tab-domain li.active').filter(has_text='全部').wait_for()
+    _wait_count(tab, total)
+
+    _open_path(page, [r'^(养老服务|Eldercare)$',
+            r'^(居家上门服务|Home Services)$', r'^(服务监管|Service Monitoring)$'])
+    tab = _active_tab(page)
+    tab.locator('.toolbar .title').filter(
+        has_text=re.compile('服务监管')).first.wait_for(state='visible')
+    graph = tab.locator('.graph svg, .graph canvas').first
+    graph.wait_for(state='visible')
+    # The pie of the open orders by state, with the flagged and overdue tabs
+    text = tab.inner_text()
+    assert re.search(r'\d+(\.\d+)?%', text), text[:500]
+    for label in ['待核查', '已逾期']:
+        assert label in text, text[:500]
+    page.screenshot(path=str(OUTPUT / 'supervisor_monitoring.png'))
+
+
+def _wait_count(tab, expected):
+    "The toolbar's record count once the new tab's records are loaded"
+    waited = 0
+    while _record_count(tab) != expected:
+        assert waited < TIMEOUT, (_record_count(tab), expected)
+        tab.page.wait_for_timeout(100)
+        waited += 100
+
+
+def _wait_badge(domain, expected):
+    badge = domain.locator('.badge')
+    waited = 0
+    while badge.inner_text().strip() != str(expected):
+        assert waited < TIMEOUT, badge.inner_text()
+        domain.page.wait_for_timeout(100)
+        waited += 100

@@ -102,6 +102,24 @@ def test_assets(web_server):
                 response.headers['Content-Security-Policy']
             body = response.read().decode()
         assert 'http://' not in body and '//cdn' not in body, name
+    # The texts are translatable: Chinese by default, English on request.
+    for language, title, login in [
+            (None, '护理员工作台', '登录名'),
+            ('zh-CN,zh;q=0.9', '护理员工作台', '登录名'),
+            ('en-US,en;q=0.8', 'Caregiver Workbench', 'Login')]:
+        request = urllib.request.Request(  # noqa: S310 (http test server)
+            base, headers={'Accept-Language': language} if language else {})
+        with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310 (http test server)
+            assert 'Accept-Language' in response.headers['Vary']
+            body = response.read().decode()
+        assert f'<title>{title}</title>' in body, language
+        assert f'<label for="login">{login}</label>' in body, language
+        catalogue = json.loads(body.split('id="i18n">')[1].split(
+                '</script>')[0])
+        assert catalogue['anomaly_geofence'] == (
+            'outside the geofence' if title.startswith('C')
+            else '超出地理围栏')
+        assert '{{' not in body
     with pytest.raises(urllib.error.HTTPError) as error:
         urllib.request.urlopen(  # noqa: S310 (http test server)
             base + '..%2F..%2Fh5.py', timeout=60)

@@ -11,7 +11,9 @@ dispatch explanation, visit times and anomalies): closed and rated visits of
 the last two weeks, visits waiting for confirmation, a few flagged for review
 (outside the geofence, too short), orders waiting for dispatch or acceptance,
 overdue and cancelled ones, today's tasks of the demo caregiver (login
-``caregiver``) for the worker app, running service plans and complaints.
+``caregiver``) for the worker app, running service plans and complaints, and
+a family account for the family API (``web.user`` FAMILY_EMAIL with the demo
+password, a registered contact of an older person with a visit to confirm).
 The same seed gives the same data; a database that already has orders is
 left alone.
 """
@@ -22,6 +24,7 @@ import random
 import sys
 from decimal import Decimal
 
+FAMILY_EMAIL = 'family.demo@example.com'
 COMMENTS = [
     '服务很细心，老人很满意', '准时上门，态度好', '做得很干净', '希望下次还是这位护理员',
     '比约定时间晚了一点', '服务时间有点短',
@@ -253,9 +256,41 @@ def load(pool, seed=2026):
             complaint.save()
             Complaint.resolve([complaint])
         count('complaints')
+    if _family_account(pool):
+        count('family_accounts')
     log('service orders: ' + ', '.join(
             f'{k} {v}' for k, v in sorted(counts.items())))
     return counts
+
+
+def _family_account(pool):
+    """A web.user for the first contact of an older person whose visit
+    waits for confirmation: the demo family of the family API"""
+    Order = pool.get('service.order')
+    Party = pool.get('party.party')
+    Contact = pool.get('elder.contact')
+    WebUser = pool.get('web.user')
+    from demo import DEMO_PASSWORD
+    if WebUser.search([('email', '=', FAMILY_EMAIL)]):
+        return None
+    for order in Order.search([('state', '=', 'completed')],
+            order=[('id', 'ASC')]):
+        contacts = [c for c in order.elder.contacts if not c.party]
+        if contacts:
+            break
+    else:
+        return None
+    contact = contacts[0]
+    party, = Party.create([{'name': contact.name}])
+    Contact.write([contact], {'party': party.id})
+    user, = WebUser.create([{
+                'email': FAMILY_EMAIL,
+                'password': DEMO_PASSWORD,
+                'party': party.id,
+                }])
+    log(f'family account {FAMILY_EMAIL}: {contact.name}, contact of '
+        f'{order.elder.name} (order {order.number} to confirm)')
+    return user
 
 
 def _ancestors(region):

@@ -16,7 +16,7 @@ from sql.aggregate import Avg, Count
 from trytond.i18n import gettext
 from trytond.model import DeactivableMixin, ModelSQL, ModelView, fields
 from trytond.pool import Pool
-from trytond.transaction import Transaction
+from trytond.transaction import Transaction, without_check_access
 
 from .geo import has_position, haversine
 from .item import region_ancestors
@@ -70,7 +70,12 @@ class WeightedStrategy(Strategy):
             scores['load'] = 1 / (1 + fact['open_orders'])
         rating = fact['rating']
         scores['rating'] = 0.6 if rating is None else rating / 5
-        scores['continuity'] = 1.0 if fact['continuity'] else 0.0
+        if fact['continuity']:
+            scores['continuity'] = 1.0
+        elif fact.get('served_before'):
+            scores['continuity'] = 0.25
+        else:
+            scores['continuity'] = 0.0
         scores['penalty'] = fact['penalty']
         weights = {
             'area': p.weight_area, 'distance': p.weight_distance,
@@ -161,7 +166,8 @@ class DispatchPolicy(DeactivableMixin, ModelSQL, ModelView):
                 'name': fact['provider'].rec_name,
                 'facts': {k: fact[k] for k in [
                         'area_depth', 'distance_km', 'open_orders',
-                        'capacity', 'rating', 'continuity', 'penalty']},
+                        'capacity', 'rating', 'continuity', 'served_before',
+                        'caregiver', 'penalty']},
                 'excluded': reasons,
                 }
             if not reasons:
@@ -184,6 +190,33 @@ class DispatchPolicy(DeactivableMixin, ModelSQL, ModelView):
             'candidates': candidates,
             }
         return chosen, explanation
+
+
+def continuity(elder, provider_ids=None):
+    """Return the providers that served the older person and, for each
+    provider, the caregiver of the most recent visit who is still active
+    and still works for it: {provider id: (practitioner id, name)}"""
+    pool = Pool()
+    Order = pool.get('service.order')
+    domain = [
+        ('elder', '=', elder.id),
+        ('state', 'in', SERVED_STATES),
+        ('provider', '!=', None),
+        ]
+    if provider_ids is not None:
+        domain.append(('provider', 'in', provider_ids))
+    served, caregivers = set(), {}
+    with without_check_access():
+        for order in Order.search(domain, order=[
+                    ('checkout_time', 'DESC NULLS LAST'), ('id', 'DESC')]):
+            provider = order.provider.id
+            served.add(provider)
+            practitioner = order.practitioner
+            if (provider not in caregivers and practitioner
+                    and practitioner.state == 'active'
+                    and practitioner.provider.id == provider):
+                caregivers[provider] = (practitioner.id, practitioner.name)
+    return served, caregivers
 
 
 def facts(order):
@@ -214,12 +247,9 @@ def facts(order):
             & (o.rating != None),  # noqa: E711
             group_by=[o.provider]))
     ratings = {p: float(r) for p, r in cursor}
-    served = set()
+    served, caregivers = set(), {}
     if elder.id is not None:
-        cursor.execute(*o.select(o.provider,
-                where=(o.elder == elder.id) & o.state.in_(SERVED_STATES),
-                group_by=[o.provider]))
-        served = {p for p, in cursor}
+        served, caregivers = continuity(elder, ids)
     declined = set()
     if order.id is not None:
         declined = {e.provider.id for e in Event.search([
@@ -257,7 +287,12 @@ def facts(order):
             'open_orders': open_orders,
             'capacity': provider.capacity,
             'rating': ratings.get(provider.id),
-            'continuity': provider.id in served,
+            # Continuity of care: the caregiver who served the older person
+            # still works for the provider (1), or only the provider served
+            # them before (served_before: that caregiver has left).
+            'continuity': provider.id in caregivers,
+            'served_before': provider.id in served,
+            'caregiver': caregivers.get(provider.id),
             'penalty': provider.dispatch_penalty(),
             }
 
@@ -297,6 +332,13 @@ def explain(explanation):
         else:
             scores = ', '.join('%s=%s' % (_score_label(k), v)
                 for k, v in c['scores'].items() if k != 'total')
+            caregiver = c.get('facts', {}).get('caregiver')
+            if caregiver:
+                scores += gettext('elder_service.msg_dispatch_continuity',
+                    practitioner=caregiver[1])
+            elif c.get('facts', {}).get('served_before'):
+                scores += gettext(
+                    'elder_service.msg_dispatch_continuity_provider')
             msg = ('elder_service.msg_dispatch_line_chosen'
                 if c['provider'] == chosen
                 else 'elder_service.msg_dispatch_line_candidate')

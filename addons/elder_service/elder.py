@@ -6,7 +6,7 @@ from trytond.model import fields
 from trytond.pool import Pool, PoolMeta
 from trytond.transaction import Transaction
 
-from .dispatch import OPEN_STATES
+from .dispatch import OPEN_STATES, SERVED_STATES
 from .order import CANCELLABLE
 
 
@@ -80,3 +80,48 @@ class Provider(metaclass=PoolMeta):
                     group_by=[o.provider]))
             result['open_orders'].update(dict(cursor))
         return result
+
+
+class Practitioner(metaclass=PoolMeta):
+    __name__ = 'elder.practitioner'
+    served_count = fields.Function(
+        fields.Integer("Visits to the Older Person",
+            help="Visits this practitioner made to the older person of the "
+            "order being assigned (continuity of care)."),
+        'get_served_count')
+
+    @classmethod
+    def _served_query(cls, practitioner_column):
+        pool = Pool()
+        Order = pool.get('service.order')
+        o = Order.__table__()
+        elder = Transaction().context.get('service_elder')
+        try:
+            elder = int(elder) if elder is not None else -1
+        except (TypeError, ValueError):
+            elder = -1
+        return o.select(Count(o.id),
+            where=(o.practitioner == practitioner_column)
+            & (o.elder == elder) & o.state.in_(SERVED_STATES))
+
+    @classmethod
+    def get_served_count(cls, practitioners, name):
+        pool = Pool()
+        Order = pool.get('service.order')
+        o = Order.__table__()
+        cursor = Transaction().connection.cursor()
+        elder = Transaction().context.get('service_elder')
+        result = {p.id: 0 for p in practitioners}
+        if not isinstance(elder, int):
+            return result
+        cursor.execute(*o.select(o.practitioner, Count(o.id),
+                where=o.practitioner.in_(list(result))
+                & (o.elder == elder) & o.state.in_(SERVED_STATES),
+                group_by=[o.practitioner]))
+        result.update(dict(cursor))
+        return result
+
+    @classmethod
+    def order_served_count(cls, tables):
+        table, _ = tables[None]
+        return [cls._served_query(table.id)]

@@ -8,6 +8,13 @@ loaded from another site). It logs in with JSON-RPC ``common.db.login``
 the worker JSON routes of ``routes.py`` with ``Authorization: Session
 base64(login:user_id:session)``.
 
+Texts: every string of both pages is an ir.message (``msg_h5_w_*`` for the
+worker app, ``msg_h5_f_*`` for the family page, English source, translated in
+``locale/zh_CN.po``), in the language of the browser's Accept-Language
+(Chinese by default). The worker page is rendered with its texts and embeds
+the catalogue of the script's texts as JSON (``<script type="application/
+json" id="i18n">``, data only, allowed by the CSP).
+
 Family confirmation (``GET/POST /<db>/service/h5/confirm/<token>``): a page
 rendered by the server (works without JavaScript) showing the completed
 visit, where the family confirms it with a rating (1–5) and a comment, which
@@ -22,17 +29,24 @@ import hashlib
 import html
 import json
 import mimetypes
+import re
 import secrets
 from pathlib import Path
 
 from trytond.exceptions import UserError
+from trytond.i18n import gettext
 from trytond.pool import Pool
 from trytond.protocols.wrappers import (
     HTTPStatus, Response, abort, with_pool, with_transaction)
 from trytond.transaction import Transaction
 from trytond.wsgi import app
 
+from .family import _language
+
 H5 = Path(__file__).resolve().parent / 'h5'
+# The worker app's texts: ir.message elder_service.msg_h5_w_<key>
+WORKER_TEXTS = ('app_title', 'back', 'logout', 'login_name', 'password', 'login_button', 'noscript', 'state_accepted', 'state_on_the_way', 'state_in_service', 'state_completed', 'state_confirmed', 'state_closed', 'anomaly_geofence', 'anomaly_no_reference', 'anomaly_double_checkin', 'anomaly_short_duration', 'anomaly_overlap', 'anomaly_travel', 'anomaly_missing_evidence', 'anomaly_steps_missing', 'anomaly_face', 'http_400', 'http_401', 'http_403', 'http_404', 'http_409', 'http_413', 'http_429', 'server_error', 'error', 'login_title', 'login_missing', 'fill_in', 'logging_in', 'bad_login', 'continue', 'extra_prompt', 'network_error', 'logged_out', 'tasks_title', 'tasks_count', 'no_tasks', 'refresh', 'elder_line', 'address_line', 'no_coordinates', 'nav_phone', 'nav_amap', 'home_of', 'photo_preview', 'photo_chosen', 'task_title', 'order_line', 'time_line', 'flagged', 'flagged_generic', 'list_separator', 'depart', 'checkin_title', 'checkin_hint', 'checkin_hint_photo', 'photo_before', 'checkin', 'step_required', 'steps_title', 'checkout', 'photo_after', 'sign_here', 'signature_area', 'sign_again', 'done', 'done_at', 'no_geolocation', 'position_denied', 'position_failed', 'submitting', 'locating', 'checking_in', 'checking_out', 'departed', 'checked_in', 'checked_out', 'with_flags', 'signature_first')
+HTML_LANG = {'zh_CN': 'zh-CN', 'en': 'en'}
 WORKER_FILES = {'index.html', 'app.js', 'app.css', 'icon.svg'}
 CONFIRM_PREFIX = 'family-confirmation-'
 CONFIRM_HOURS = 72
@@ -51,11 +65,13 @@ def _headers(response, cache):
     return response
 
 
-def _static(folder, name, request):
+def _static(folder, name, request, render=None):
     path = H5 / folder / name
     if not path.is_file():
         abort(HTTPStatus.NOT_FOUND)
     data = path.read_bytes()
+    if render:
+        data = render(data.decode('utf-8')).encode('utf-8')
     etag = hashlib.sha256(data).hexdigest()[:32]
     content_type = mimetypes.guess_type(name)[0] or 'application/octet-stream'
     if content_type.startswith('text/') or content_type in {
@@ -70,13 +86,44 @@ def _static(folder, name, request):
     else:
         response = Response(data, content_type=content_type)
     response.set_etag(etag)
+    if render:
+        response.vary.add('Accept-Language')
     return _headers(response, cache)
 
 
+def _t(key, prefix='msg_h5_f_', **variables):
+    return gettext('elder_service.' + prefix + key, **variables)
+
+
+def worker_catalogue():
+    "The worker app's texts in the transaction's language"
+    return {key: _t(key, 'msg_h5_w_') for key in WORKER_TEXTS}
+
+
+def _render_worker(template):
+    texts = worker_catalogue()
+    language = Transaction().language
+    # JSON inside <script>: no '</' can close the element early.
+    catalogue = json.dumps(texts, ensure_ascii=False, sort_keys=True
+        ).replace('<', '\\u003c')
+
+    def fill(match):
+        key = match.group(1)
+        if key == 'catalogue':
+            return catalogue
+        if key == 'lang':
+            return HTML_LANG.get(language, 'zh-CN')
+        return html.escape(texts[key])
+    return re.sub(r'\{\{(\w+)\}\}', fill, template)
+
+
 @app.route('/<database_name>/service/h5/worker/', methods={'GET'})
-def worker_index(request, database_name):
-    "The worker app's page"
-    return _static('worker', 'index.html', request)
+@with_pool
+@with_transaction()
+def worker_index(request, pool):
+    "The worker app's page, in the language of the browser"
+    with Transaction().set_context(language=_language(request)):
+        return _static('worker', 'index.html', request, _render_worker)
 
 
 @app.route('/<database_name>/service/h5/worker/<name>', methods={'GET'})
@@ -104,7 +151,7 @@ def create_confirmation(order, hours=CONFIRM_HOURS, base_url=''):
     Order = pool.get('service.order')
     order = Order(int(order))
     if order.state != 'completed':
-        raise UserError('工单尚未完成服务，不能发送确认链接。')
+        raise UserError(_t('link_not_completed'))
     token = secrets.token_urlsafe(24)
     expires = dt.datetime.now().replace(microsecond=0) + dt.timedelta(
         hours=hours)
@@ -115,8 +162,8 @@ def create_confirmation(order, hours=CONFIRM_HOURS, base_url=''):
                 'data': json.dumps({
                         'expires': expires.isoformat(),
                         'used': None}).encode(),
-                'description': '家属服务确认链接（仅存哈希，%s 前有效）'
-                % expires.strftime('%Y-%m-%d %H:%M'),
+                'description': _t('link_description',
+                    expires=expires.strftime('%Y-%m-%d %H:%M')),
                 }])
     database = Transaction().database.name
     return f'{base_url.rstrip("/")}/{database}/service/h5/confirm/{token}'
@@ -152,12 +199,17 @@ def _fmt(value):
     return value.strftime('%Y-%m-%d %H:%M') if value else '—'
 
 
-STARS = {1: '非常不满意', 2: '不满意', 3: '一般', 4: '满意', 5: '非常满意'}
+STARS = range(1, 6)
+
+
+def _star(n):
+    return _t('star_%s' % n)
 
 
 def _page(title, body, status=HTTPStatus.OK):
+    lang = HTML_LANG.get(Transaction().language, 'zh-CN')
     text = f'''<!DOCTYPE html>
-<html lang="zh-CN">
+<html lang="{lang}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -181,29 +233,30 @@ def _page(title, body, status=HTTPStatus.OK):
 def _message_page(title, message, status):
     return _page(title,
         f'<p class="notice" role="alert">{html.escape(message)}</p>'
-        '<p>如有疑问，请拨打 12349 养老服务热线。</p>', status)
+        f'<p>{html.escape(_t("hotline"))}</p>', status)
 
 
 def _invalid(state):
-    "The Chinese reason why a confirmation link cannot be used, or None"
+    "The translated reason why a confirmation link cannot be used, or None"
     if state.get('used'):
-        return '此确认链接已经使用过，服务已确认，感谢您的评价。'
+        return _t('used')
     if dt.datetime.fromisoformat(state['expires']) < dt.datetime.now():
-        return '此确认链接已过期（有效期 %s 小时）。' % CONFIRM_HOURS
+        return _t('expired', hours=CONFIRM_HOURS)
 
 
 def _summary(order):
-    duration = ('%s 分钟' % order.duration) if order.duration is not None \
-        else '—'
+    duration = _t('minutes', minutes=order.duration) \
+        if order.duration is not None else '—'
     rows = [
-        ('服务项目', order.item.name),
-        ('服务日期', order.requested_date.strftime('%Y-%m-%d')),
-        ('上门时间', '%s 至 %s' % (
-                _fmt(order.checkin_time), _fmt(order.checkout_time)[-5:])),
-        ('服务时长', duration),
-        ('护理员', _mask_name(
+        (_t('item'), order.item.name),
+        (_t('date'), order.requested_date.strftime('%Y-%m-%d')),
+        (_t('visit_time'), _t('time_range',
+                start=_fmt(order.checkin_time),
+                end=_fmt(order.checkout_time)[-5:])),
+        (_t('duration'), duration),
+        (_t('caregiver'), _mask_name(
                 order.practitioner.name if order.practitioner else None)),
-        ('服务机构', order.provider.rec_name if order.provider else '—'),
+        (_t('provider'), order.provider.rec_name if order.provider else '—'),
         ]
     return '<dl class="summary">' + ''.join(
         f'<div><dt>{html.escape(k)}</dt><dd>{html.escape(str(v))}</dd></div>'
@@ -215,21 +268,21 @@ def _form(order, error=None, rating=None, comment=''):
         f'<label class="star"><input type="radio" name="rating" value="{n}"'
         f'{" checked" if rating == n else ""} required>'
         f'<span class="star-box"><span class="star-n">{n}</span>'
-        f'<span class="star-t">{STARS[n]}</span></span></label>'
+        f'<span class="star-t">{html.escape(_star(n))}</span></span></label>'
         for n in range(5, 0, -1))
-    alert = (f'<p class="error" role="alert">错误：{html.escape(error)}</p>'
-        if error else '')
-    return f'''<p class="lead">服务已完成，请您确认并评价。</p>
+    alert = (f'<p class="error" role="alert">'
+        f'{html.escape(_t("error", message=error))}</p>' if error else '')
+    return f'''<p class="lead">{html.escape(_t('lead'))}</p>
 {_summary(order)}
 <form method="post" class="confirm">
 {alert}
 <fieldset>
-<legend>满意度评分（必选）</legend>
+<legend>{html.escape(_t('rating_legend'))}</legend>
 <div class="stars">{stars}</div>
 </fieldset>
-<label class="comment" for="comment">意见或建议（可不填）</label>
+<label class="comment" for="comment">{html.escape(_t('comment_label'))}</label>
 <textarea id="comment" name="comment" rows="3" maxlength="500">{html.escape(comment or '')}</textarea>
-<button type="submit" class="primary">确认服务完成</button>
+<button type="submit" class="primary">{html.escape(_t('submit'))}</button>
 </form>'''
 
 
@@ -239,19 +292,23 @@ def _form(order, error=None, rating=None, comment=''):
 @with_transaction()
 def family_confirm(request, pool, token):
     "The family's confirmation page of a completed visit"
+    with Transaction().set_context(language=_language(request)):
+        return _family_confirm(request, pool, token)
+
+
+def _family_confirm(request, pool, token):
     attachment, state, order = _find_confirmation(pool, token)
     if not attachment or not order or order.__name__ != 'service.order':
-        return _message_page('链接无效',
-            '没有找到这条服务确认链接，请检查链接是否完整。',
+        return _message_page(_t('invalid_title'), _t('not_found'),
             HTTPStatus.NOT_FOUND)
     reason = _invalid(state)
     if reason:
-        return _message_page('无法确认', reason, HTTPStatus.GONE)
+        return _message_page(_t('cannot_title'), reason, HTTPStatus.GONE)
     if order.state != 'completed':
-        return _message_page('无法确认',
-            '这次服务已经确认过或已关闭，无需再次确认。', HTTPStatus.GONE)
+        return _message_page(_t('cannot_title'), _t('not_completed'),
+            HTTPStatus.GONE)
     if request.method == 'GET':
-        return _page('服务确认', _form(order))
+        return _page(_t('confirm_title'), _form(order))
 
     form = request.form
     comment = (form.get('comment') or '').strip()[:500] or None
@@ -260,26 +317,25 @@ def family_confirm(request, pool, token):
     except ValueError:
         rating = None
     if rating not in STARS:
-        return _page('服务确认', _form(order, '请选择 1 到 5 分的满意度评分。',
+        return _page(_t('confirm_title'), _form(order, _t('rating_missing'),
                 comment=comment or ''), HTTPStatus.BAD_REQUEST)
     Order = pool.get('service.order')
     Attachment = pool.get('ir.attachment')
     try:
-        Order.confirm_service(order, rating, comment, by='家属（确认链接）')
+        Order.confirm_service(order, rating, comment, by=_t('confirmed_by'))
     except UserError:
         Transaction().rollback()
-        return _message_page('无法确认',
-            '这次服务当前不能确认，请稍后再试或拨打 12349。',
+        return _message_page(_t('cannot_title'), _t('conflict'),
             HTTPStatus.CONFLICT)
     state['used'] = dt.datetime.now().replace(microsecond=0).isoformat()
     Attachment.write([attachment], {
             'data': json.dumps(state).encode(),
-            'description': '家属已于 %s 确认，评分 %s' % (
-                state['used'].replace('T', ' '), rating),
+            'description': _t('used_description',
+                date=state['used'].replace('T', ' '), rating=rating),
             })
-    return _page('感谢您的评价',
-        f'<p class="thanks" role="status">已确认服务完成，评分 {rating} 分'
-        f'（{STARS[rating]}）。感谢您的评价！</p>'
+    thanks = _t('thanks', rating=rating, label=_star(rating))
+    return _page(_t('thanks_title'),
+        f'<p class="thanks" role="status">{html.escape(thanks)}</p>'
         + _summary(order))
 
 

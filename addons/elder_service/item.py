@@ -25,6 +25,7 @@ class Item(DeactivableMixin, ModelSQL, ModelView):
         ondelete='RESTRICT',
         help="The national home-visit service type (01 生活照料 … 06 精神慰藉).")
     unit = fields.Selection(UNITS, "Unit", required=True, sort=False)
+    unit_string = unit.translated('unit')
     duration = fields.Integer(
         "Standard Duration", required=True,
         domain=[('duration', '>', 0)],

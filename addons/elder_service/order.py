@@ -77,6 +77,7 @@ def _now():
 class Order(EncryptedMixin, Workflow, ModelSQL, ModelView):
     "Service order (服务工单)"
     __name__ = 'service.order'
+    _sensitivity = {'request_key': 'internal'}
     # The address and the visit positions are personal data (precise
     # location): stored encrypted like the older person's (elder_security).
     _encrypted_fields = {
@@ -139,15 +140,24 @@ class Order(EncryptedMixin, Workflow, ModelSQL, ModelView):
         domain=[If(Bool(Eval('provider')),
                 ('provider', '=', Eval('provider', -1)), ()),
             ('state', '=', 'active')],
+        # Continuity of care: who served this older person comes first.
+        search_context={'service_elder': Eval('elder', -1)},
+        search_order=[('served_count', 'DESC'), ('name', 'ASC')],
         states={
             'readonly': ~Eval('state').in_(
                 ['dispatched', 'accepted', 'on_the_way']),
             })
     previous_practitioner = fields.Function(
-        fields.Many2One('elder.practitioner', "Served Before",
+        fields.Many2One('elder.practitioner', "Proposed Practitioner",
             help="The provider's practitioner who last served the older "
-            "person: continuity of care when assigning."),
+            "person, still active there and qualified for the item: "
+            "proposed for continuity of care. Assign takes them when no "
+            "practitioner is chosen."),
         'get_previous_practitioner')
+    continuity = fields.Function(
+        fields.Char("Continuity of Care",
+            help="Why the practitioner is proposed."),
+        'get_continuity')
     dispatched_at = fields.Timestamp("Dispatched At", readonly=True)
     dispatch_explanation = fields.Text(
         "Dispatch Data", readonly=True,
@@ -199,6 +209,14 @@ class Order(EncryptedMixin, Workflow, ModelSQL, ModelView):
     rating_comment = fields.Text(
         "Rating Comment", states={'readonly': Eval('state') != 'completed'})
     confirmed_by = fields.Char("Confirmed By", readonly=True)
+    web_user = fields.Many2One(
+        'web.user', "Family Account", readonly=True, ondelete='RESTRICT',
+        help="The family member's account that placed the order through the "
+        "family API (mini program).")
+    request_key = fields.Char(
+        "Request Key", readonly=True, strip=False,
+        help="The family app's idempotency key: a second submission with the "
+        "same key returns the first order.")
     cancel_reason = fields.Char(
         "Cancellation Reason",
         states={'readonly': ~Eval('state').in_(CANCELLABLE)})
@@ -214,6 +232,9 @@ class Order(EncryptedMixin, Workflow, ModelSQL, ModelView):
     state = fields.Selection(STATES, "State", readonly=True, required=True,
         sort=False)
     state_string = state.translated('state')
+    state_name = fields.Function(
+        fields.Char("State", help="The translated state (graphs)."),
+        'get_state_name')
 
     del _draft, _before_dispatch
 
@@ -224,6 +245,9 @@ class Order(EncryptedMixin, Workflow, ModelSQL, ModelView):
         cls._sql_constraints += [
             ('plan_date_uniq', Unique(t, t.plan, t.requested_date),
                 'elder_service.msg_order_plan_date_unique'),
+            ('web_user_request_uniq',
+                Unique(t, t.web_user, t.request_key),
+                'elder_service.msg_order_request_key_unique'),
             ]
         cls._sql_indexes.update({
                 Index(t, (t.state, Index.Equality(cardinality='low'))),
@@ -232,6 +256,8 @@ class Order(EncryptedMixin, Workflow, ModelSQL, ModelView):
                 Index(t, (t.practitioner, Index.Range()),
                     (t.requested_date, Index.Range())),
                 Index(t, (t.elder, Index.Range())),
+                Index(t, (t.web_user, Index.Range()),
+                    (t.request_key, Index.Equality())),
                 Index(t, (t.requested_date, Index.Range())),
                 })
         cls._order = [('requested_date', 'DESC'), ('id', 'DESC')]
@@ -269,8 +295,10 @@ class Order(EncryptedMixin, Workflow, ModelSQL, ModelView):
                 'assign': {
                     'invisible': ~Eval('state').in_(
                         ['accepted', 'on_the_way']),
-                    'readonly': ~Eval('practitioner'),
-                    'depends': ['state', 'practitioner'],
+                    'readonly': ~Eval('practitioner')
+                    & ~Eval('previous_practitioner'),
+                    'depends': ['state', 'practitioner',
+                        'previous_practitioner'],
                     },
                 'depart': {
                     'invisible': Eval('state') != 'accepted',
@@ -348,22 +376,47 @@ class Order(EncryptedMixin, Workflow, ModelSQL, ModelView):
             return None
         return (price * self.quantity).quantize(Decimal('0.01'))
 
-    def get_previous_practitioner(self, name):
-        if not self.provider or not self.elder:
-            return None
+    def _served_before(self):
+        """The provider's visits to the older person by practitioners still
+        active at the provider and qualified for the item, newest first:
+        [(practitioner, checkout time)]"""
+        if not self.provider or not self.elder or not self.item:
+            return []
         with without_check_access():
             previous = self.search([
                     ('elder', '=', self.elder.id),
                     ('provider', '=', self.provider.id),
                     ('practitioner', '!=', None),
                     ('practitioner.state', '=', 'active'),
+                    ('practitioner.provider', '=', self.provider.id),
                     ('state', 'in', ['completed', 'confirmed', 'closed']),
-                    ('id', '!=', self.id),
-                    ], order=[('checkout_time', 'DESC NULLS LAST')], limit=1)
-        return previous[0].practitioner.id if previous else None
+                    ('id', '!=', self.id or -1),
+                    ], order=[('checkout_time', 'DESC NULLS LAST'),
+                    ('id', 'DESC')])
+            return [(o.practitioner, o.checkout_time) for o in previous
+                if self.item.qualifies(o.practitioner)]
+
+    def get_previous_practitioner(self, name):
+        served = self._served_before()
+        return served[0][0].id if served else None
+
+    def get_continuity(self, name):
+        served = self._served_before()
+        if not served:
+            return gettext('elder_service.msg_continuity_none') \
+                if self.provider else None
+        practitioner, last = served[0]
+        visits = sum(1 for p, _ in served if p == practitioner)
+        with without_check_access():
+            return gettext('elder_service.msg_continuity_proposed',
+                practitioner=practitioner.name, visits=visits,
+                last=last.strftime('%Y-%m-%d') if last else '—')
 
     def get_dispatch_summary(self, name):
         return explain(self.dispatch_explanation)
+
+    def get_state_name(self, name):
+        return self.state_string
 
     def get_counter(self, name):
         return 1
@@ -458,7 +511,7 @@ class Order(EncryptedMixin, Workflow, ModelSQL, ModelView):
                 'checkin_distance', 'checkout_time', 'checkout_accuracy',
                 'checkout_distance', 'duration',
                 'rating', 'rating_comment', 'confirmed_by', 'cancel_reason',
-                'price']:
+                'price', 'web_user', 'request_key']:
             default.setdefault(name, None)
         for name in ['steps', 'anomalies', 'events', 'complaints']:
             default.setdefault(name, [])
@@ -503,7 +556,8 @@ class Order(EncryptedMixin, Workflow, ModelSQL, ModelView):
                         'provider', o.provider and o.provider.id),
                     'practitioner': values.get(
                         'practitioner', o.practitioner and o.practitioner.id),
-                    'note': note,
+                    'note': note or Transaction().context.get(
+                        'service_actor'),
                     } for o in orders])
 
     # --- workflow ----------------------------------------------------------
@@ -607,6 +661,12 @@ class Order(EncryptedMixin, Workflow, ModelSQL, ModelView):
         Event = pool.get('service.order.event')
         back = []
         for order in orders:
+            note = None
+            if not order.practitioner and order.previous_practitioner:
+                # Continuity of care: the proposed practitioner
+                note = order.continuity
+                order.practitioner = order.previous_practitioner
+                order.save()
             if not order.practitioner:
                 raise AssignError(gettext(
                         'elder_service.msg_no_practitioner',
@@ -618,7 +678,8 @@ class Order(EncryptedMixin, Workflow, ModelSQL, ModelView):
                     ], order=[('id', 'DESC')], limit=1)
             if previous and previous[0].practitioner == order.practitioner:
                 continue
-            cls._log([order], 'reassign' if previous else 'assign')
+            cls._log([order], 'reassign' if previous else 'assign',
+                note=note)
             if order.state == 'on_the_way':
                 back.append(order)
         cls._reassigned(back)

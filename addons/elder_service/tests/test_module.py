@@ -270,6 +270,77 @@ class ElderServiceTestCase(ModuleTestCase):
             cm.exception.message)
 
     @with_transaction()
+    def test_continuity_of_care(self):
+        "The caregiver who served the older person is proposed and scored"
+        pool = Pool()
+        Order = pool.get('service.order')
+        Practitioner = pool.get('elder.practitioner')
+        Event = pool.get('service.order.event')
+        elder, provider, wang = self._world()
+        li = create_practitioner('李护理', 2, provider)
+        other = active_provider('第二中心', XINCHENG, [XINCHENG],
+            latitude=HOME[0], longitude=HOME[1], capacity=10)
+
+        first = self._accepted(elder, wang)
+        self.assertIsNone(first.previous_practitioner)
+        Order.checkin(first, HOME[0], HOME[1], 10, at(0))
+        Order.checkout(first, HOME[0], HOME[1], 10, at(40))
+
+        # Dispatch: the provider whose caregiver served before scores
+        # continuity 1 and the explanation names the caregiver.
+        order = create_order(elder)
+        Order.submit([order])
+        Order.dispatch([order])
+        self.assertEqual(order.provider, provider)
+        candidates = {c['provider']: c for c in
+            json.loads(order.dispatch_explanation)['candidates']}
+        self.assertEqual(candidates[provider.id]['scores']['continuity'], 1)
+        self.assertEqual(candidates[other.id]['scores']['continuity'], 0)
+        self.assertEqual(
+            candidates[provider.id]['facts']['caregiver'], [wang.id, '王护理'])
+        self.assertIn('王护理 served this older person before',
+            order.dispatch_summary)
+
+        # Assignment: proposed, sorted first, and assigned when the
+        # provider administrator presses Assign without choosing.
+        Order.accept([order])
+        self.assertEqual(order.previous_practitioner, wang)
+        self.assertIn('王护理 served this older person 1 time',
+            order.continuity)
+        with Transaction().set_context(service_elder=elder.id):
+            ranked = Practitioner.search([('provider', '=', provider.id)],
+                order=[('served_count', 'DESC'), ('name', 'ASC')])
+            self.assertEqual(ranked, [wang, li])
+            self.assertEqual(
+                [p.served_count for p in Practitioner.browse(ranked)], [1, 0])
+        self.assertEqual(Practitioner.search([('provider', '=', provider.id)],
+                order=[('name', 'ASC')])[0], li)
+        Order.assign([order])
+        self.assertEqual(order.practitioner, wang)
+        event, = Event.search([('order', '=', order.id),
+                ('action', '=', 'assign')])
+        self.assertIn('continuity of care', event.note)
+        Order.cancel([order])
+
+        # The caregiver leaves: the provider served before, but no longer
+        # with the same caregiver — continuity counts only partly.
+        Practitioner.leave([wang])
+        again = create_order(elder)
+        Order.submit([again])
+        Order.dispatch([again])
+        candidates = {c['provider']: c for c in
+            json.loads(again.dispatch_explanation)['candidates']}
+        self.assertEqual(
+            candidates[provider.id]['scores']['continuity'], 0.25)
+        self.assertIsNone(candidates[provider.id]['facts']['caregiver'])
+        self.assertIn('that caregiver has left', again.dispatch_summary)
+        self.assertEqual(again.provider, provider)  # 0.25 still counts
+        Order.accept([again])
+        self.assertIsNone(again.previous_practitioner)
+        with self.assertRaises(AssignError):
+            Order.assign([again])
+
+    @with_transaction()
     def test_reject_and_redispatch(self):
         "A rejected order goes back and avoids the provider that rejected it"
         pool = Pool()

@@ -1,4 +1,8 @@
-/* 护理员工作台 (worker H5 app) of elder_service — vanilla JavaScript, no build.
+/* Worker H5 app (护理员工作台) of elder_service — vanilla JavaScript, no build.
+ *
+ * Texts: the page embeds the translated catalogue (JSON in <script
+ * id="i18n">, ir.message records msg_h5_w_* rendered by h5.py in the
+ * language of the browser); T(key, {name: value}) fills %(name)s.
  *
  * Login: JSON-RPC common.db.login on /<db>/rpc/, answering elder_security's
  * extra rounds (LoginException: new password, its confirmation, TOTP code).
@@ -11,22 +15,17 @@
   var DB = decodeURIComponent(location.pathname.split('/')[1] || '');
   var BASE = '/' + encodeURIComponent(DB);
   var KEY = 'elder_worker_session:' + DB;
-  var STATES = {
-    accepted: '待出发', on_the_way: '已出发', in_service: '服务中',
-    completed: '已完成', confirmed: '已确认', closed: '已关闭'
-  };
-  var ANOMALIES = {
-    geofence: '超出地理围栏', no_reference: '老人住址无参考坐标',
-    double_checkin: '重复签到', short_duration: '服务时长明显短于标准',
-    overlap: '与其他工单服务时间重叠', travel: '两次服务之间移动速度异常',
-    missing_evidence: '缺少服务凭证（照片或签名）', steps_missing: '必做服务步骤未完成'
-  };
-  var HTTP = {
-    400: '提交的数据不完整或格式不对', 401: '登录已失效，请重新登录',
-    403: '无权操作这张工单', 404: '没有找到这张工单',
-    409: '工单当前状态不允许这个操作，请刷新后再试', 413: '照片太大，请重新拍摄',
-    429: '尝试次数过多，请稍后再试'
-  };
+  var CATALOGUE = {};
+  try { CATALOGUE = JSON.parse(document.getElementById('i18n').textContent); } catch (e) { CATALOGUE = {}; }
+  function T(key, values) {
+    var text = CATALOGUE[key] !== undefined ? CATALOGUE[key] : key;
+    return text.replace(/%\((\w+)\)s/g, function (m, name) {
+      return values && values[name] !== undefined ? String(values[name]) : m;
+    });
+  }
+  function stateName(state) { return CATALOGUE['state_' + state] || state; }
+  function anomalyName(kind) { return CATALOGUE['anomaly_' + kind] || kind; }
+  function httpText(status) { return CATALOGUE['http_' + status]; }
 
   var $ = function (id) { return document.getElementById(id); };
   var session = null;
@@ -55,7 +54,7 @@
 
   function say(text, isError) {
     var box = $('message');
-    box.textContent = isError ? '错误：' + text : text;
+    box.textContent = isError ? T('error', {message: text}) : text;
     box.className = 'message' + (isError ? ' error' : '');
     box.hidden = !text;
     if (text) { box.scrollIntoView({block: 'nearest'}); }
@@ -82,7 +81,7 @@
     sessionStorage.removeItem(KEY);
     loginParams = {};
     $('extra').hidden = true;
-    show('login-view', '护理员登录');
+    show('login-view', T('login_title'));
     if (message) { say(message, true); }
   }
 
@@ -90,16 +89,16 @@
     event.preventDefault();
     var user = $('login').value.trim();
     var password = $('password').value;
-    if (!user || !password) { say('请输入登录名和密码', true); return; }
+    if (!user || !password) { say(T('login_missing'), true); return; }
     if (!$('extra').hidden) {
       var value = $('extra-input').value;
-      if (!value) { say('请填写：' + $('extra-label').textContent, true); return; }
+      if (!value) { say(T('fill_in', {label: $('extra-label').textContent}), true); return; }
       loginParams[$('extra-input').name] = value;
     }
     loginParams.password = password;
     var button = $('login-submit');
     button.disabled = true;
-    say('正在登录…');
+    say(T('logging_in'));
     fetch(BASE + '/rpc/', {
       method: 'POST', credentials: 'omit',
       headers: {'Content-Type': 'application/json'},
@@ -108,7 +107,7 @@
     }).then(function (response) {
       if (!response.ok) {
         throw new Error(response.status === 401 || response.status === 403 ?
-          '登录名或密码错误' : (HTTP[response.status] || '服务器错误（' + response.status + '）'));
+          T('bad_login') : (httpText(response.status) || T('server_error', {status: response.status})));
       }
       return response.json();
     }).then(function (data) {
@@ -122,8 +121,8 @@
           $('extra-input').type = type === 'password' ? 'password' : 'text';
           $('extra-input').value = '';
           $('extra-input').setAttribute('inputmode', name === 'totp_code' ? 'numeric' : 'text');
-          $('login-submit').textContent = '继续';
-          say('请按提示填写后继续：' + message, false);
+          $('login-submit').textContent = T('continue');
+          say(T('extra_prompt', {message: message}), false);
           $('extra-input').focus();
           return;
         }
@@ -133,12 +132,12 @@
       sessionStorage.setItem(KEY, JSON.stringify(session));
       $('password').value = '';
       $('extra').hidden = true;
-      $('login-submit').textContent = '登录';
+      $('login-submit').textContent = T('login_button');
       loginParams = {};
       say('');
       loadTasks();
     }).catch(function (error) {
-      say(error.message === 'Failed to fetch' ? '网络连接失败，请检查网络' : error.message, true);
+      say(error.message === 'Failed to fetch' ? T('network_error') : error.message, true);
     }).then(function () { button.disabled = false; });
   }
 
@@ -148,7 +147,7 @@
         body: JSON.stringify({id: 2, method: 'common.db.logout', params: []})}).catch(function () {});
     }
     showLogin('');
-    say('已退出登录');
+    say(T('logged_out'));
   }
 
   function headers() {
@@ -165,12 +164,12 @@
         var data = null;
         try { data = text ? JSON.parse(text) : null; } catch (e) { data = null; }
         if (response.status === 401) {
-          showLogin(HTTP[401]);
-          throw new Error(HTTP[401]);
+          showLogin(httpText(401));
+          throw new Error(httpText(401));
         }
         if (!response.ok) {
-          throw new Error((data && data.error) || HTTP[response.status] ||
-            '服务器错误（' + response.status + '）');
+          throw new Error((data && data.error) || httpText(response.status) ||
+            T('server_error', {status: response.status}));
         }
         return data;
       });
@@ -180,22 +179,22 @@
   /* --- tasks --- */
 
   function loadTasks() {
-    show('tasks-view', '今日任务');
+    show('tasks-view', T('tasks_title'));
     return call('GET', 'tasks').then(function (data) {
       tasks = data.tasks;
-      $('tasks-date').textContent = data.date + '，共 ' + tasks.length + ' 项任务';
+      $('tasks-date').textContent = T('tasks_count', {date: data.date, count: tasks.length});
       var list = $('tasks');
       list.textContent = '';
-      if (!tasks.length) { list.appendChild(el('li', {text: '今天没有待服务的任务。'})); }
+      if (!tasks.length) { list.appendChild(el('li', {text: T('no_tasks')})); }
       tasks.forEach(function (task) {
         list.appendChild(el('li', {}, [el('button', {
           type: 'button', class: 'task', 'data-order': task.id,
           onclick: function () { openTask(task.id); }
         }, [
           el('strong', {text: (task.time_from ? task.time_from.slice(0, 5) + ' ' : '') + task.item}),
-          el('span', {class: 'state state-' + task.state, text: STATES[task.state] || task.state}),
-          el('span', {class: 'line', text: '老人：' + task.elder}),
-          el('span', {class: 'line', text: '地址：' + (task.address || '—')})
+          el('span', {class: 'state state-' + task.state, text: stateName(task.state)}),
+          el('span', {class: 'line', text: T('elder_line', {name: task.elder})}),
+          el('span', {class: 'line', text: T('address_line', {address: task.address || '—'})})
         ])]));
       });
     }).catch(function (error) { if (session) { say(error.message, true); } });
@@ -208,26 +207,26 @@
 
   function navLinks(task) {
     if (task.latitude === null || task.latitude === undefined) {
-      return el('p', {class: 'sub', text: '没有老人住址坐标，请按地址前往。'});
+      return el('p', {class: 'sub', text: T('no_coordinates')});
     }
     var lat = Number(task.latitude), lon = Number(task.longitude);
     return el('div', {class: 'nav'}, [
       el('a', {href: 'geo:' + lat + ',' + lon + '?q=' + lat + ',' + lon + '(' + encodeURIComponent(task.elder) + ')',
-        'data-nav': 'geo', text: '手机地图导航'}),
+        'data-nav': 'geo', text: T('nav_phone')}),
       el('a', {href: 'https://uri.amap.com/marker?position=' + lon + ',' + lat +
-        '&coordinate=wgs84&callnative=1&name=' + encodeURIComponent(task.elder + '家'),
-        target: '_blank', rel: 'noopener noreferrer', 'data-nav': 'amap', text: '高德地图'})
+        '&coordinate=wgs84&callnative=1&name=' + encodeURIComponent(T('home_of', {name: task.elder})),
+        target: '_blank', rel: 'noopener noreferrer', 'data-nav': 'amap', text: T('nav_amap')})
     ]);
   }
 
   function fileInput(id, text) {
-    var preview = el('img', {class: 'preview', alt: '已选照片预览', hidden: true});
+    var preview = el('img', {class: 'preview', alt: T('photo_preview'), hidden: true});
     var input = el('input', {type: 'file', id: id, accept: 'image/*', capture: 'environment',
       onchange: function () {
         if (input.files[0]) {
           preview.src = URL.createObjectURL(input.files[0]);
           preview.hidden = false;
-          label.firstChild.textContent = text + '（已选择，可重拍）';
+          label.firstChild.textContent = T('photo_chosen', {text: text});
         }
       }});
     var label = el('label', {class: 'file', for: id}, [text, input]);
@@ -238,35 +237,34 @@
     var t = current;
     var view = $('task-view');
     view.textContent = '';
-    show('task-view', '任务详情');
+    show('task-view', T('task_title'));
     view.appendChild(el('div', {class: 'card'}, [
       el('h2', {}, [t.item, el('span', {id: 'task-state', class: 'state state-' + t.state,
-        text: STATES[t.state] || t.state})]),
-      el('p', {text: '工单号：' + t.number}),
-      el('p', {text: '时间：' + t.date + ' ' + (t.time_from ? t.time_from.slice(0, 5) : '') +
-        (t.time_to ? '–' + t.time_to.slice(0, 5) : '')}),
-      el('p', {text: '老人：' + t.elder}),
-      el('p', {text: '地址：' + (t.address || '—')}),
+        text: stateName(t.state)})]),
+      el('p', {text: T('order_line', {number: t.number})}),
+      el('p', {text: T('time_line', {time: t.date + ' ' + (t.time_from ? t.time_from.slice(0, 5) : '') +
+        (t.time_to ? '–' + t.time_to.slice(0, 5) : '')})}),
+      el('p', {text: T('elder_line', {name: t.elder})}),
+      el('p', {text: T('address_line', {address: t.address || '—'})}),
       navLinks(t)
     ]));
     var flags = lastFlags[t.id];
     if (flags && flags.length) {
       view.appendChild(el('p', {class: 'flag', id: 'flags', role: 'status',
-        text: '已标记待审核：' + flags.map(function (k) { return ANOMALIES[k] || k; }).join('、')}));
+        text: T('flagged', {kinds: flags.map(anomalyName).join(T('list_separator'))})}));
     } else if (t.flagged) {
-      view.appendChild(el('p', {class: 'flag', id: 'flags', text: '已标记待审核：有异常待督导审核'}));
+      view.appendChild(el('p', {class: 'flag', id: 'flags', text: T('flagged', {kinds: T('flagged_generic')})}));
     }
     if (t.state === 'accepted') {
       view.appendChild(el('button', {type: 'button', class: 'action', id: 'depart',
-        onclick: depart, text: '出发'}));
+        onclick: depart, text: T('depart')}));
     }
     if (t.state === 'accepted' || t.state === 'on_the_way') {
-      var box = el('div', {class: 'card'}, [el('h2', {text: '到达签到'}),
-        el('p', {class: 'sub', text: '签到会记录您当前的定位' +
-          (t.evidence.photo_before ? '，并需要一张服务前照片。' : '。')})]);
-      if (t.evidence.photo_before) { box.appendChild(fileInput('photo-before', '拍服务前照片')); }
+      var box = el('div', {class: 'card'}, [el('h2', {text: T('checkin_title')}),
+        el('p', {class: 'sub', text: T(t.evidence.photo_before ? 'checkin_hint_photo' : 'checkin_hint')})]);
+      if (t.evidence.photo_before) { box.appendChild(fileInput('photo-before', T('photo_before'))); }
       box.appendChild(el('button', {type: 'button', class: 'action', id: 'checkin',
-        onclick: checkin, text: '签到'}));
+        onclick: checkin, text: T('checkin')}));
       view.appendChild(box);
     }
     if (t.state === 'in_service') {
@@ -274,26 +272,25 @@
       t.steps.forEach(function (s) {
         steps.appendChild(el('li', {}, [el('label', {}, [
           el('input', {type: 'checkbox', class: 'step', value: s.id, checked: s.done}),
-          s.name + (s.required ? '（必做）' : '')])]));
+          s.required ? T('step_required', {name: s.name}) : s.name])]));
       });
-      var out = el('div', {class: 'card'}, [el('h2', {text: '服务步骤'}), steps]);
+      var out = el('div', {class: 'card'}, [el('h2', {text: T('steps_title')}), steps]);
       view.appendChild(out);
-      var ev = el('div', {class: 'card'}, [el('h2', {text: '签退'})]);
-      if (t.evidence.photo_after) { ev.appendChild(fileInput('photo-after', '拍服务后照片')); }
-      ev.appendChild(el('label', {for: 'signature', text: '请老人或家属在下方签名'}));
-      var canvas = el('canvas', {id: 'signature', class: 'sig', 'aria-label': '签名区域'});
+      var ev = el('div', {class: 'card'}, [el('h2', {text: T('checkout')})]);
+      if (t.evidence.photo_after) { ev.appendChild(fileInput('photo-after', T('photo_after'))); }
+      ev.appendChild(el('label', {for: 'signature', text: T('sign_here')}));
+      var canvas = el('canvas', {id: 'signature', class: 'sig', 'aria-label': T('signature_area')});
       ev.appendChild(canvas);
       ev.appendChild(el('div', {class: 'row'}, [el('button', {type: 'button', class: 'secondary',
-        id: 'sig-clear', text: '重签', onclick: function () { clearSignature(canvas); }})]));
+        id: 'sig-clear', text: T('sign_again'), onclick: function () { clearSignature(canvas); }})]));
       ev.appendChild(el('button', {type: 'button', class: 'action', id: 'checkout',
-        onclick: checkout, text: '签退'}));
+        onclick: checkout, text: T('checkout')}));
       view.appendChild(ev);
       setupSignature(canvas);
     }
     if (t.state === 'completed' || t.state === 'confirmed' || t.state === 'closed') {
       view.appendChild(el('p', {class: 'done', id: 'done', role: 'status',
-        text: '服务已完成' + (t.checkout_time ? '（签退 ' + String(t.checkout_time).slice(11, 16) + '）' : '') +
-          '。感谢您的辛苦付出！'}));
+        text: t.checkout_time ? T('done_at', {time: String(t.checkout_time).slice(11, 16)}) : T('done')}));
     }
   }
 
@@ -332,13 +329,12 @@
 
   function position() {
     return new Promise(function (resolve, reject) {
-      if (!navigator.geolocation) { reject(new Error('此浏览器不支持定位，无法签到')); return; }
+      if (!navigator.geolocation) { reject(new Error(T('no_geolocation'))); return; }
       navigator.geolocation.getCurrentPosition(function (p) {
         resolve({latitude: p.coords.latitude.toFixed(6), longitude: p.coords.longitude.toFixed(6),
           accuracy: p.coords.accuracy, timestamp: new Date().toISOString()});
       }, function (e) {
-        reject(new Error(e.code === 1 ? '无法获取定位：请在手机设置中允许本页面使用定位' :
-          '无法获取定位：请到开阔处重试'));
+        reject(new Error(e.code === 1 ? T('position_denied') : T('position_failed')));
       }, {enableHighAccuracy: true, timeout: 20000, maximumAge: 0});
     });
   }
@@ -375,8 +371,8 @@
     tasks = tasks.map(function (t) { return t.id === current.id ? current : t; });
     lastFlags[current.id] = data.anomalies || [];
     renderTask();
-    var flags = (data.anomalies || []).map(function (k) { return ANOMALIES[k] || k; });
-    say(okText + (flags.length ? '。已标记待审核：' + flags.join('、') : ''), false);
+    var flags = (data.anomalies || []).map(anomalyName);
+    say(flags.length ? T('with_flags', {text: okText, kinds: flags.join(T('list_separator'))}) : okText, false);
   }
 
   function failed(id, text) {
@@ -384,19 +380,19 @@
   }
 
   function depart() {
-    busy('depart', true, '正在提交…');
-    call('POST', current.id + '/depart').then(function (data) { done(data, '已出发，请注意交通安全'); },
-      failed('depart', '出发'));
+    busy('depart', true, T('submitting'));
+    call('POST', current.id + '/depart').then(function (data) { done(data, T('departed')); },
+      failed('depart', T('depart')));
   }
 
   function checkin() {
-    busy('checkin', true, '正在定位…');
+    busy('checkin', true, T('locating'));
     var pos;
     position().then(function (p) { pos = p; return photo('photo-before'); }).then(function (data) {
       pos.photo = data;
-      busy('checkin', true, '正在签到…');
+      busy('checkin', true, T('checking_in'));
       return call('POST', current.id + '/checkin', pos);
-    }).then(function (data) { done(data, '签到成功，开始服务'); }, failed('checkin', '签到'));
+    }).then(function (data) { done(data, T('checked_in')); }, failed('checkin', T('checkin')));
   }
 
   function checkout() {
@@ -404,20 +400,20 @@
     // The elder's (or family's) signature confirms every visit, even when
     // the item does not list it as required evidence.
     if (!canvas.signed) {
-      say('请先请老人或家属在签名区域签名', true);
+      say(T('signature_first'), true);
       return;
     }
     var steps = Array.prototype.filter.call(document.querySelectorAll('input.step'),
       function (i) { return i.checked; }).map(function (i) { return Number(i.value); });
-    busy('checkout', true, '正在定位…');
+    busy('checkout', true, T('locating'));
     var pos;
     position().then(function (p) { pos = p; return photo('photo-after'); }).then(function (data) {
       pos.photo = data;
       pos.steps = steps;
       if (canvas.signed) { pos.signature = canvas.toDataURL('image/png').split(',')[1]; }
-      busy('checkout', true, '正在签退…');
+      busy('checkout', true, T('checking_out'));
       return call('POST', current.id + '/checkout', pos);
-    }).then(function (data) { done(data, '签退成功，服务已完成'); }, failed('checkout', '签退'));
+    }).then(function (data) { done(data, T('checked_out')); }, failed('checkout', T('checkout')));
   }
 
   /* --- start --- */
