@@ -50,7 +50,9 @@ def _serialized(activate):
     @functools.wraps(activate)
     def wrapper(modules, *args, **kwargs):
         modules = [modules] if isinstance(modules, str) else modules
-        key = hashlib.sha256('-'.join(sorted(modules)).encode()).hexdigest()
+        # per server: templates of another server do not wait for these
+        key = hashlib.sha256('-'.join([DATABASE_URI, *sorted(modules)])
+            .encode()).hexdigest()
         lock_dir = ROOT / 'var' / 'test-locks'
         lock_dir.mkdir(parents=True, exist_ok=True)
         with fasteners.InterProcessLock(str(lock_dir / key[:16])):
@@ -224,7 +226,9 @@ def web_server():
     password_file = ROOT / 'var' / f'{template}-{server}.password'
     demo_file = ROOT / 'var' / f'{template}-{server}.demo'
     (ROOT / 'var' / 'test-locks').mkdir(parents=True, exist_ok=True)
-    with fasteners.InterProcessLock(str(ROOT / 'var' / 'test-locks' / 'web')):
+    server = hashlib.sha256(DATABASE_URI.encode()).hexdigest()[:16]
+    with fasteners.InterProcessLock(
+            str(ROOT / 'var' / 'test-locks' / f'web-{server}')):
         if not (password_file.exists()
                 and elderctl.database_exists(uri, template)):
             elderctl.drop_database(uri, template)

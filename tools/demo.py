@@ -963,6 +963,16 @@ def table(database):
         else:
             scope = '全平台（三权分立）'
         rows.append((login, role, scope, DEMO_PASSWORD))
+    try:
+        WebUser = Pool().get('web.user')
+    except KeyError:  # web_user not activated
+        WebUser = None
+    if WebUser:
+        import demo_service
+        for web_user in WebUser.search(
+                [('email', '=', demo_service.FAMILY_EMAIL)]):
+            rows.append((web_user.email, '家属（家属服务接口）',
+                    '其家人的档案', DEMO_PASSWORD))
     widths = [max(display_width(r[i]) for r in rows) for i in range(4)]
     lines = [f'  演示账号（数据库 {database}，所有账号密码相同）']
     for n, row in enumerate(rows):
