@@ -226,7 +226,6 @@ def web_server():
     password_file = ROOT / 'var' / f'{template}-{server}.password'
     demo_file = ROOT / 'var' / f'{template}-{server}.demo'
     (ROOT / 'var' / 'test-locks').mkdir(parents=True, exist_ok=True)
-    server = hashlib.sha256(DATABASE_URI.encode()).hexdigest()[:16]
     with fasteners.InterProcessLock(
             str(ROOT / 'var' / 'test-locks' / f'web-{server}')):
         if not (password_file.exists()
