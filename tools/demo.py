@@ -223,6 +223,7 @@ MODULE_LOADERS = [
     ('elder_assess', 'demo_assess'),
     ('elder_face', 'demo_face'),
     ('elder_callcenter', 'demo_callcenter'),
+    ('elder_community', 'demo_community'),
     ]
 # Logins the module loaders create (login, role as printed), for the table
 MODULE_USERS = [
@@ -230,6 +231,9 @@ MODULE_USERS = [
     ('assessor', '评估员'),
     ('assess_reviewer', '评估审核员'),
     ('canteen', '助餐点终端'),
+    ('community_staff', '社区服务人员'),
+    ('social_worker', '社会工作者'),
+    ('coordinator', '志愿者协调员'),
     ]
 
 
