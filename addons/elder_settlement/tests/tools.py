@@ -30,7 +30,7 @@ def company(year=None):
     Party = pool.get('party.party')
     Company = pool.get('company.company')
     User = pool.get('res.user')
-    from trytond.modules.elder_settlement import setup
+    from trytond.modules.elder_settlement import accounting_setup
     currency, = Currency.create([{
                 'name': '人民币', 'code': 'CNY', 'symbol': '¥',
                 'rounding': Decimal('0.01'), 'digits': 2}])
@@ -40,7 +40,7 @@ def company(year=None):
             'companies': [('add', [record.id])], 'company': record.id})
     today = dt.date.today()
     for y in sorted({last_month().year, today.year}):
-        setup.setup(record, y)
+        accounting_setup.setup(record, y)
     return record
 
 
@@ -86,3 +86,22 @@ def serve(elder, practitioner, item_code, day, hour=9, minutes=None,
     if order.state == 'completed' and rating:
         Order.confirm_service(order, rating, None, '家属')
     return Order(order.id)
+
+
+def migrate_entitlement(config, elder, amount=None, hours=None, start=None):
+    """Write a home-service subsidy entitlement in force since start (the
+    first of the previous month by default), as the migration of a subsidy
+    list kept before the platform does (scenarios: the entitlement engine of
+    elder_assess only writes entitlements from the day it runs). Opens its
+    own transaction on the proteus configuration's database."""
+    with Transaction().start(config.database_name, 0) as transaction:
+        entitlement, = Pool().get('elder.entitlement').create([{
+                    'elder': int(elder),
+                    'benefit': 'home_service_subsidy',
+                    'start_date': start or last_month(1),
+                    'monthly_amount': amount,
+                    'monthly_hours': hours,
+                    'facts': '{"source": "migrated subsidy list"}',
+                    }])
+        transaction.commit()
+        return entitlement.id

@@ -45,7 +45,7 @@ def create_fiscalyear(company, year):
     "Create the fiscal year with monthly periods and invoice sequences"
     pool = Pool()
     Sequence = pool.get('ir.sequence.strict')
-    SequenceType = pool.get('ir.sequence.type')
+    ModelData = pool.get('ir.model.data')
     FiscalYear = pool.get('account.fiscalyear')
     InvoiceSequence = pool.get('account.fiscalyear.invoice_sequence')
     existing = FiscalYear.search([
@@ -55,17 +55,22 @@ def create_fiscalyear(company, year):
             ])
     if existing:
         return existing[0]
-    move_type, = SequenceType.search([('name', '=', "Account Move")])
-    invoice_type, = SequenceType.search([('name', '=', "Invoice")])
+    # By XML id: the names are translated in the user's language
+    move_type = ModelData.get_id('account', 'sequence_type_account_move')
+    invoice_type = ModelData.get_id(
+        'account_invoice', 'sequence_type_account_invoice')
     move_sequence, invoice_sequence = Sequence.create([{
                 'name': '%s 记账凭证' % year,
-                'sequence_type': move_type.id,
+                'sequence_type': move_type,
                 'company': company.id,
+                'prefix': 'PZ%s' % year,
+                'padding': 5,
                 }, {
                 'name': '%s 发票' % year,
-                'sequence_type': invoice_type.id,
+                'sequence_type': invoice_type,
                 'company': company.id,
                 'prefix': 'GYS%s' % year,
+                'padding': 5,
                 }])
     fiscalyear = FiscalYear(
         name=str(year), company=company,
