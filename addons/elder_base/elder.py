@@ -1,17 +1,45 @@
 # This file is part of the eldercare platform. See LICENSE.
 import datetime as dt
+import logging
 
 from trytond.i18n import gettext
 from trytond.model import (
     Index, ModelSQL, ModelView, Unique, Workflow, fields, sequence_ordered)
 from trytond.pool import Pool
 from trytond.pyson import Eval
+from trytond.transaction import Transaction
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
 from trytond.modules.elder_security.crypto import EncryptedMixin
 
 from .exceptions import DeathDateError, InvalidCitizenID, InvalidPhone
 from .identity import normalize_phone, parse_citizen_id
+
+logger = logging.getLogger(__name__)
+
+
+def ensure_trigram():
+    """Create PostgreSQL's pg_trgm extension when missing, so that the
+    Index.Similarity indexes are GIN trigram indexes: sao's search box sends
+    `ilike '%text%'`, which a B-tree cannot serve (a full scan of 200,000
+    older people otherwise). pg_trgm is a trusted extension (PostgreSQL 13+):
+    the database owner may create it. Without the right it logs a warning
+    and the search still works, by scanning."""
+    database = Transaction().database
+    if database.name is None or not hasattr(database, 'has_extension'):
+        return
+    if database.has_extension('pg_trgm'):
+        return
+    connection = database.get_connection(autocommit=True)
+    try:
+        connection.cursor().execute('CREATE EXTENSION IF NOT EXISTS pg_trgm')
+    except Exception as error:  # noqa: BLE001 (an optional optimisation)
+        logger.warning("pg_trgm not created (%s): name searches scan", error)
+    finally:
+        database.put_connection(connection)
+    # has_extension caches its answer per process
+    database._extensions[database.name].pop('pg_trgm', None)
+
 
 SEXES = [
     (None, ""),
@@ -195,6 +223,7 @@ class Elder(EncryptedMixin, Workflow, ModelSQL, ModelView):
                 Index(t, (t.region, Index.Range())),
                 Index(t, (t.state, Index.Equality(cardinality='low'))),
                 Index(t, (t.name, Index.Similarity())),
+                Index(t, (t.code, Index.Similarity())),
                 })
         cls._order = [('code', 'DESC'), ('id', 'DESC')]
         cls._sql_indexes.add(
@@ -219,6 +248,11 @@ class Elder(EncryptedMixin, Workflow, ModelSQL, ModelView):
                     'depends': ['state'],
                     },
                 })
+
+    @classmethod
+    def __register__(cls, module_name):
+        ensure_trigram()
+        super().__register__(module_name)
 
     @staticmethod
     def default_state():
