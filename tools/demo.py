@@ -221,6 +221,7 @@ MODULE_LOADERS = [
     ('elder_service', 'demo_service'),
     ('elder_device', 'demo_device'),
     ('elder_assess', 'demo_assess'),
+    ('elder_wechat', 'demo_wechat'),
     ('elder_face', 'demo_face'),
     ('elder_callcenter', 'demo_callcenter'),
     ('elder_community', 'demo_community'),

@@ -128,6 +128,18 @@ def ensure_face_liveness():
             'trytond.modules.elder_face.install_liveness', '--quiet'])
 
 
+def ensure_miniprogram():
+    """The mini program's test dependencies (jest, miniprogram-simulate,
+    typescript) from its package-lock.json, for its component tests."""
+    folder = ROOT / 'miniprogram'
+    if not (folder / 'package-lock.json').exists() or (
+            folder / 'node_modules').is_dir():
+        return
+    log('installing the mini program test tools (npm ci) ...')
+    run(['npm', 'ci', '--no-audit', '--no-fund', '--loglevel=error'],
+        cwd=folder)
+
+
 def ensure_apt(packages):
     "Install the Debian packages the platform or its tests need, when missing."
     def installed(package):
@@ -524,6 +536,8 @@ def cmd_test(args):
     ensure_python_deps(modules, test=True)
     ensure_apt(TEST_APT_PACKAGES)
     ensure_sao()
+    if 'elder_wechat' in modules:
+        ensure_miniprogram()
     if 'elder_face' in modules:
         ensure_face_liveness()
     suites = [f'addons/{m}/tests' for m in modules]
