@@ -1,0 +1,15 @@
+# This file is part of the eldercare platform. See LICENSE.
+from trytond.exceptions import UserError
+from trytond.model.exceptions import AccessError, ValidationError
+
+
+class BedError(UserError):
+    pass
+
+
+class BedValidationError(ValidationError):
+    pass
+
+
+class SeparationError(AccessError):
+    pass

@@ -1,0 +1,1 @@
+# This file is part of the eldercare platform. See LICENSE.
