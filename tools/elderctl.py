@@ -128,6 +128,14 @@ def ensure_face_liveness():
             'trytond.modules.elder_face.install_liveness', '--quiet'])
 
 
+def ensure_bi_assets():
+    "The big screen's charts (npm echarts, exact versions of its lock file)."
+    if (ROOT / 'addons' / 'elder_bi' / 'screen' / 'node_modules').is_dir():
+        return
+    log('installing the big screen charts (npm) ...')
+    run([sys.executable, '-m', 'trytond.modules.elder_bi.install_assets'])
+
+
 def ensure_miniprogram():
     """The mini program's test dependencies (jest, miniprogram-simulate,
     typescript) from its package-lock.json, for its component tests."""
@@ -464,6 +472,19 @@ def start_callcenter_services(database, env):
     return [kamailio, adapter]
 
 
+
+def start_analytics(database, env):
+    """Start the analytics service: it owns the embedded store (var/bi),
+    syncs it from PostgreSQL and answers the big screen's queries."""
+    log('starting the analytics service (embedded ClickHouse in var/bi) ...')
+    with open(VAR / 'bi.log', 'a') as output:
+        return [subprocess.Popen(  # noqa: S603 (fixed argument list, no shell)
+                [sys.executable, '-m', 'trytond.modules.elder_bi.sync',
+                    'serve', '-d', database],
+                cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
+                start_new_session=True)]
+
+
 # --- commands ------------------------------------------------------------------
 
 def cmd_run(args):
@@ -474,6 +495,8 @@ def cmd_run(args):
     ensure_sao()
     if 'elder_face' in modules:
         ensure_face_liveness()
+    if 'elder_bi' in modules:
+        ensure_bi_assets()
     if 'elder_device' in modules and not mosquitto_binary():
         ensure_apt(['mosquitto'])
     if 'elder_callcenter' in modules and not KAMAILIO.exists():
@@ -502,6 +525,8 @@ def cmd_run(args):
             if 'elder_device' in modules else [])
         telephony = (start_callcenter_services(DATABASE, env)
             if 'elder_callcenter' in modules else [])
+        analytics = (start_analytics(DATABASE, env)
+            if 'elder_bi' in modules else [])
         host, port = web_listen()
         log(f'starting gunicorn on {host}:{port} ...')
         server = start_gunicorn(DATABASE, host, port, args.workers, env)
@@ -521,11 +546,15 @@ def cmd_run(args):
             if telephony:
                 print(f'  Telephony: SIP 127.0.0.1:{SIP_PORT} (dial 12349; '
                     'logs in var/kamailio.log, var/cti.log)\n', flush=True)
+            if analytics:
+                print(f'  Big screen: http://{host}:{port}/{DATABASE}/bi/'
+                    'screen/ (大数据监管 → 监管大屏; log in var/bi.log)\n',
+                    flush=True)
             print('  Ctrl-C stops the server.\n', flush=True)
             server.wait()
         finally:
             # Bridges first (they ack after committing), the broker last.
-            for process in [server, *reversed(telephony),
+            for process in [server, *analytics, *reversed(telephony),
                     *reversed(devices)]:
                 stop_process(process)
     return server.returncode
@@ -540,6 +569,8 @@ def cmd_test(args):
         ensure_miniprogram()
     if 'elder_face' in modules:
         ensure_face_liveness()
+    if 'elder_bi' in modules:
+        ensure_bi_assets()
     suites = [f'addons/{m}/tests' for m in modules]
     if (ROOT / 'tests').is_dir():
         suites.append('tests')

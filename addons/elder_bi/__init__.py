@@ -1,0 +1,2 @@
+# This file is part of the eldercare platform. See LICENSE.
+from . import routes  # noqa: F401 (registers the web routes)
