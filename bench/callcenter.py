@@ -10,7 +10,18 @@ elder_callcenter DB_CACHE template is the database (as the tests do).
 
     TRYTOND_DATABASE__URI=postgresql://postgres@127.0.0.1:5432/ \\
     DB_CACHE=postgresql:// .venv/bin/python bench/callcenter.py \\
-        [--calls 300] [--rate 20] [--talk-ms 200]
+        [--calls 300] [--rate 20] [--talk-ms 200] [--seats 60] \\
+        [--routing presence|all] [--profile var/cti.svg]
+
+The calls go to the 12345 queue of --seats seats (one agent each, no
+wrap-up time, all on one sipp answering phone). With presence routing (the
+default) a seat takes one call at a time and is free again once the
+adapter has recorded the hang-up and pushed the agent's presence back to
+Kamailio; calls finding no free seat get 480 and are counted as not
+connected. --routing all offers every call to the next seat whatever the
+presence (the adapter's work is the same: it records and pushes presence
+either way), to measure the adapter alone under overload. --profile runs
+py-spy on the adapter for the run (needs py-spy in the venv).
 
 Measured:
 - calls/s end to end: N / (first INVITE → last call record ended, with
@@ -21,7 +32,9 @@ Measured:
 import argparse
 import json
 import os
+import signal
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -35,32 +48,59 @@ def main():
     parser.add_argument('--calls', type=int, default=300)
     parser.add_argument('--rate', type=float, default=20)
     parser.add_argument('--talk-ms', type=int, default=200)
+    parser.add_argument('--seats', type=int, default=60)
+    parser.add_argument('--routing', choices=['presence', 'all'],
+        default='presence')
+    parser.add_argument('--profile', help='py-spy flame graph (svg) of the '
+        'adapter')
     args = parser.parse_args()
     os.environ.setdefault('DB_CACHE', 'postgresql://')
     from trytond.modules.elder_callcenter.tests import test_telephony as t
-    env = t.Env(t.database_uri())
+    env = t.Env(t.database_uri(), routing=args.routing,
+        pool_seats=args.seats)
+    spy = None
     try:
         env.create_data()
         env.start_kamailio(env.render())
         env.start_phones()
-        env.start_adapter()
-        time.sleep(2)
+        adapter = env.start_adapter()
+        env.wait_presence('8101', 'available')
+        if args.profile:
+            spy = subprocess.Popen([  # noqa: S603 (fixed argument list)
+                    str(Path(sys.executable).parent / 'py-spy'), 'record',
+                    '--pid', str(adapter.pid), '--rate', '50',
+                    '--output', args.profile, '--format',
+                    'speedscope' if args.profile.endswith('.json')
+                    else 'flamegraph'])
+            time.sleep(1)
         start = time.time()
-        caller = env.call('uac_call.xml', '12349', calls=args.calls,
-            extra=['-d', str(args.talk_ms), '-r', str(args.rate),
-                '-l', str(max(int(args.rate * 2), 10))], wait=False)
+        # the failures (480: no free seat) are counted, not errors of sipp
+        caller = env.call('uac_call.xml', '12345', calls=args.calls,
+            extra=['-d', str(args.talk_ms),
+                '-l', str(max(int(args.rate * 2), 10))], wait=False,
+            rate=args.rate)
         caller.wait(args.calls / args.rate + 120)
 
+        progress = {'ended': -1, 'since': time.monotonic()}
+
         def done():
+            "all calls ended, or no progress for 15 s (then reported)"
             from trytond.pool import Pool
             with env.transaction():
                 Call = Pool().get('call.call')
                 ended = Call.search_count([('state', '=', 'ended'),
                         ('elder', '!=', None)])
-            return ended >= args.calls
-        t.wait_for(done, timeout=args.calls / args.rate + 300,
+            if ended != progress['ended']:
+                progress.update(ended=ended, since=time.monotonic(),
+                    at=time.time())
+            return ended >= args.calls or (
+                time.monotonic() - progress['since'] > 15)
+        t.wait_for(done, timeout=args.calls / args.rate + 600,
             message='all calls recorded')
-        elapsed = time.time() - start
+        elapsed = progress['at'] - start
+        if spy:
+            spy.send_signal(signal.SIGINT)
+            spy.wait(60)
         from trytond.pool import Pool
         with env.transaction():
             pool = Pool()
@@ -71,14 +111,21 @@ def main():
             latencies = sorted((e.create_date - e.time).total_seconds()
                 for e in events)
             answered = sum(1 for c in calls if c.outcome == 'answered')
+            no_seat = sum(1 for c in calls if c.failure_code == 480)
             popped = sum(1 for c in calls if c.elder)
+            seats = len({c.seat.id for c in calls if c.seat})
+            duplicates = len(calls) - len({c.call_id for c in calls})
         q = statistics.quantiles(latencies, n=100)
         result = {
             'calls': args.calls, 'rate_offered': args.rate,
-            'talk_ms': args.talk_ms, 'recorded': len(calls),
-            'answered': answered, 'screen_pop': popped,
+            'talk_ms': args.talk_ms, 'routing': args.routing,
+            'seats': args.seats, 'seats_used': seats,
+            'recorded': len(calls), 'duplicates': duplicates,
+            'ended_with_pop': progress['ended'],
+            'answered': answered, 'no_free_seat_480': no_seat,
+            'screen_pop': popped, 'load_average': os.getloadavg(),
             'events': len(events), 'elapsed_s': round(elapsed, 2),
-            'calls_per_s': round(args.calls / elapsed, 2),
+            'calls_per_s': round(progress['ended'] / elapsed, 2),
             'latency_ms': {'p50': round(q[49] * 1000, 1),
                 'p95': round(q[94] * 1000, 1),
                 'max': round(latencies[-1] * 1000, 1)},

@@ -223,18 +223,28 @@ MODULE_LOADERS = [
     ('elder_assess', 'demo_assess'),
     ('elder_wechat', 'demo_wechat'),
     ('elder_face', 'demo_face'),
+    ('elder_meal', 'demo_meal'),
     ('elder_callcenter', 'demo_callcenter'),
     ('elder_community', 'demo_community'),
+    ('elder_settlement', 'demo_settlement'),
+    ('elder_bed', 'demo_bed'),
+    ('elder_renovation', 'demo_renovation'),
+    ('elder_bi', 'demo_bi'),
     ]
 # Logins the module loaders create (login, role as printed), for the table
 MODULE_USERS = [
     ('assess_op', '评估业务员'),
     ('assessor', '评估员'),
     ('assess_reviewer', '评估审核员'),
-    ('canteen', '助餐点终端'),
+    ('canteen', '助餐点终端/工作人员'),
     ('community_staff', '社区服务人员'),
     ('social_worker', '社会工作者'),
     ('coordinator', '志愿者协调员'),
+    ('bed_designer', '家庭养老床位评估设计机构'),
+    ('bed_acceptor', '家庭养老床位验收机构'),
+    ('ren_designer', '适老化改造评估设计机构'),
+    ('ren_builder', '适老化改造施工机构'),
+    ('ren_acceptor', '适老化改造验收机构'),
     ]
 
 

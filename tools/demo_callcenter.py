@@ -11,7 +11,13 @@ known phone number, so that against `./elder.sh run` (Kamailio on
 
 rings the agent's seat and pops 呼叫中心 → 来电记录 for the older person
 (the call's caller, in the agent's notifications), and the KPI views
-count the call. Open alarms of the demo devices enter 告警处置队列."""
+count the call. Open alarms of the demo devices enter 告警处置队列.
+
+Routing follows the agents' presence: calls to 12349 ring seat 8001 only
+while `agent` is 空闲 (available) and not on a call; after a call the agent
+is in 话后处理 (wrap-up) for 30 s; 离开 (away) stops the calls (the caller
+gets 480). Seat 8002 has no agent, so it is never rung; give it one to
+try two seats."""
 import sys
 
 PHONE = '13904710001'  # fictional, valid to the numbering plan

@@ -21,6 +21,9 @@ PRESENCE = [
     ('wrap_up', "Wrap-up"),
     ('away', "Away"),
     ]
+# NOTIFY channel: an agent's presence or seat changed (the CTI adapter
+# LISTENs and pushes the seats' presence into the switch's routing)
+PRESENCE_CHANNEL = 'elder_callcenter_presence'
 QUEUE_KINDS = [
     ('hotline', "Hotline"),
     ('alarm', "Alarm"),
@@ -271,6 +274,36 @@ class Agent(ModelSQL, ModelView):
     @classmethod
     def search_region(cls, name, clause):
         return [('subcenter.region',) + tuple(clause[1:])]
+
+    @classmethod
+    def on_modification(cls, mode, agents, field_names=None):
+        super().on_modification(mode, agents, field_names=field_names)
+        if mode != 'write' or not field_names or (
+                {'state', 'seat'} & set(field_names)):
+            transaction = Transaction()
+            if transaction.database.has_channel():
+                # wakes the CTI adapter up when this transaction commits
+                cursor = transaction.connection.cursor()
+                cursor.execute('NOTIFY "%s"' % PRESENCE_CHANNEL)
+
+    @classmethod
+    def routing_presence(cls):
+        """({seat code: presence} of the active seats with a phone, a seat
+        without an agent being offline; the time the next wrap-up ends or
+        None), what the CTI adapter pushes to the switch"""
+        Seat = Pool().get('call.seat')
+        seats = Seat.search([('sip_uri', '!=', None)])
+        agents = {a.seat.id: a for a in cls.search([
+                    ('seat', 'in', [s.id for s in seats])])}
+        presence, due = {}, None
+        for seat in seats:
+            agent = agents.get(seat.id)
+            presence[seat.code] = agent.state if agent else 'offline'
+            if agent and agent.state == 'wrap_up' and agent.state_since:
+                end = agent.state_since + dt.timedelta(
+                    seconds=agent.wrap_up_seconds or 0)
+                due = min(due, end) if due else end
+        return presence, due
 
     @classmethod
     @without_check_access

@@ -6,7 +6,7 @@ import json
 import logging
 from collections import defaultdict
 
-from sql import Conflict, For
+from sql import Conflict, For, Null
 
 from trytond.bus import notify
 from trytond.i18n import gettext
@@ -16,7 +16,6 @@ from trytond.modules.elder_security.crypto import EncryptedMixin
 from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.rpc import RPC
-from trytond.tools import reduce_ids
 from trytond.transaction import Transaction, without_check_access
 
 from . import screen_pop
@@ -294,32 +293,39 @@ class Call(EncryptedMixin, ModelSQL, ModelView):
 
         Returns one status per event: 'new' or 'duplicate'. An event that
         was stored before (same source and event id: a replay after a
-        reconnection) changes nothing."""
+        reconnection) changes nothing.
+
+        The work is per batch, not per event: one INSERT … ON CONFLICT for
+        the calls, one SELECT … FOR UPDATE reading and locking them, one
+        INSERT … ON CONFLICT DO NOTHING of the events (linked to their call),
+        one screen-pop search per kind of party for all the numbers, one
+        write of all the calls and one presence change per state."""
         pool = Pool()
         Event = pool.get('call.event')
         transaction = Transaction()
         cursor = transaction.connection.cursor()
         table = Event.__table__()
         now = dt.datetime.utcnow()
-        rows = []
+        rows = cls._get_calls({(e['source'], e['call_id']) for e in events})
+        values = []
         for event in events:
-            rows.append([event['source'], str(event['event_id']),
-                    event['call_id'], event['kind'],
-                    from_timestamp(event['time']),
+            values.append([event['source'], str(event['event_id']),
+                    event['call_id'],
+                    rows[event['source'], event['call_id']]['id'],
+                    event['kind'], from_timestamp(event['time']),
                     json.dumps(event, ensure_ascii=False, default=str),
                     0, now])
         inserted = set()
-        for start in range(0, len(rows), 500):
+        for start in range(0, len(values), 500):
             cursor.execute(*table.insert(
-                    [table.source, table.event_id, table.call_id, table.kind,
-                        table.time, table.data, table.create_uid,
+                    [table.source, table.event_id, table.call_id, table.call,
+                        table.kind, table.time, table.data, table.create_uid,
                         table.create_date],
-                    rows[start:start + 500],
+                    values[start:start + 500],
                     on_conflict=Conflict(table, indexed_columns=[
                             table.source, table.event_id]),
-                    returning=[table.source, table.event_id, table.id]))
-            for source, event_id, id_ in cursor:
-                inserted.add((source, event_id))
+                    returning=[table.source, table.event_id]))
+            inserted.update((source, event_id) for source, event_id in cursor)
         statuses, by_call = [], defaultdict(list)
         for event in events:
             key = (event['source'], str(event['event_id']))
@@ -330,12 +336,18 @@ class Call(EncryptedMixin, ModelSQL, ModelView):
             else:
                 statuses.append('duplicate')
         if by_call:
-            cls._apply(by_call)
+            cls._apply(by_call, rows)
         return statuses
+
+    _call_columns = ['direction', 'offered_at', 'ring_at', 'answer_at',
+        'end_at', 'state', 'outcome', 'attempts', 'caller_kind', 'seat',
+        'agent', 'region', 'subcenter']
 
     @classmethod
     def _get_calls(cls, keys):
-        "Existing or new calls for (source, call id) keys, row-locked"
+        """{(source, call id): row} of the existing or new calls, read and
+        row-locked in one query (the row: id, the _call_columns and
+        has_caller)"""
         table = cls.__table__()
         cursor = Transaction().connection.cursor()
         now = dt.datetime.utcnow()
@@ -350,37 +362,34 @@ class Call(EncryptedMixin, ModelSQL, ModelView):
                         for s, c in chunk],
                     on_conflict=Conflict(table, indexed_columns=[
                             table.source, table.call_id])))
-        calls = {}
+        rows = {}
+        names = ['id', 'source', 'call_id'] + cls._call_columns
         for start in range(0, len(keys), 500):
             chunk = keys[start:start + 500]
-            sources = {s for s, _ in chunk}
-            for source in sources:
+            for source in sorted({s for s, _ in chunk}):
                 ids = [c for s, c in chunk if s == source]
-                for call in cls.search([
-                            ('source', '=', source),
-                            ('call_id', 'in', ids)]):
-                    calls[call.source, call.call_id] = call
-        if calls:
-            # wait for (not fail on) another worker holding the same calls
-            cursor.execute(*table.select(table.id,
-                    where=reduce_ids(table.id, [c.id for c in
-                            calls.values()]),
-                    order_by=[table.id], for_=For('UPDATE')))
-            cursor.fetchall()
-        return calls
+                # waits for (does not fail on) another writer of these calls
+                cursor.execute(*table.select(
+                        *[getattr(table, n) for n in names],
+                        table.caller_enc != Null,
+                        where=(table.source == source)
+                        & table.call_id.in_(ids),
+                        order_by=[table.id], for_=For('UPDATE')))
+                for record in cursor:
+                    row = dict(zip(names, record[:-1]))
+                    row['has_caller'] = bool(record[-1])
+                    rows[row['source'], row['call_id']] = row
+        return rows
 
     @classmethod
-    def _apply(cls, by_call):
+    def _apply(cls, by_call, rows):
         pool = Pool()
-        Event = pool.get('call.event')
         Queue = pool.get('call.queue')
         Seat = pool.get('call.seat')
         Agent = pool.get('call.agent')
-        calls = cls._get_calls(by_call.keys())
-        queue_codes = {e['queue'] for es in by_call.values() for e in es
-            if e.get('queue')}
-        seat_codes = {e['seat'] for es in by_call.values() for e in es
-            if e.get('seat')}
+        events = [e for es in by_call.values() for e in es]
+        queue_codes = {e['queue'] for e in events if e.get('queue')}
+        seat_codes = {e['seat'] for e in events if e.get('seat')}
         queues = {q.code: q for q in Queue.search([
                     ('code', 'in', list(queue_codes))])} if queue_codes else {}
         seats = {s.code: s for s in Seat.search([
@@ -388,55 +397,65 @@ class Call(EncryptedMixin, ModelSQL, ModelView):
         agents = {a.seat.id: a for a in Agent.search([
                     ('seat', 'in', [s.id for s in seats.values()])])} \
             if seats else {}
+        known_agents = {a.id: a for a in agents.values()}
+        other = {r['agent'] for r in rows.values()
+            if r['agent'] and r['agent'] not in known_agents}
+        known_agents.update((a.id, a) for a in Agent.browse(list(other)))
+        matches = screen_pop.match_numbers([cls._party_number(e)
+                for e in events if e['kind'] == 'offered'])
         to_pop, busy, wrap = [], set(), set()
-        event_links = defaultdict(list)
-        for key, events in by_call.items():
-            call = calls[key]
+        writes = []
+        for key, call_events in by_call.items():
+            row = rows[key]
             values = {}
-            events.sort(key=lambda e: (e['time'], str(e['event_id'])))
-            current = {f: getattr(call, f) for f in [
+            call_events.sort(key=lambda e: (e['time'], str(e['event_id'])))
+            current = {f: row[f] for f in [
                     'offered_at', 'ring_at', 'answer_at', 'end_at', 'state',
                     'outcome', 'attempts', 'caller_kind']}
-            current['seat'] = call.seat
-            current['agent'] = call.agent
-            for event in events:
-                event_links[call.id].append(
-                    (event['source'], str(event['event_id'])))
-                cls._apply_event(call, event, current, values, queues,
-                    seats, agents, to_pop, busy, wrap)
-            cls._finish(call, current, values)
+            current['attempts'] = current['attempts'] or 0
+            current['seat'] = row['seat']
+            current['agent'] = known_agents.get(row['agent'])
+            for event in call_events:
+                cls._apply_event(row, event, current, values, queues,
+                    seats, agents, to_pop, busy, wrap, matches)
+            cls._finish(row, current, values)
             if values:
-                cls.write([call], values)
-        for call_id, keys in event_links.items():
-            event_table = Event.__table__()
-            cursor = Transaction().connection.cursor()
-            for source in {s for s, _ in keys}:
-                cursor.execute(*event_table.update(
-                        [event_table.call], [call_id],
-                        where=(event_table.source == source)
-                        & event_table.event_id.in_(
-                            [e for s, e in keys if s == source])))
+                writes.extend([[cls(row['id'])], values])
+        if writes:
+            cls.write(*writes)
         if busy:
             Agent.set_presence(list(busy), 'busy', 'call')
         if wrap:
-            Agent.set_presence(list(wrap), 'wrap_up', 'call')
-        calls_to_pop = cls.browse([c.id for c in to_pop])
-        cls.screen_pop(calls_to_pop)
+            # no wrap-up time: available again as soon as the call ends
+            Agent.set_presence([a for a in wrap if a.wrap_up_seconds > 0],
+                'wrap_up', 'call')
+            Agent.set_presence([a for a in wrap if a.wrap_up_seconds <= 0],
+                'available', 'call')
+        cls.screen_pop(cls.browse(to_pop))
+
+    @staticmethod
+    def _party_number(event):
+        "The other party's number: the caller's, the callee's if outbound"
+        if (event.get('direction') or 'inbound') == 'inbound':
+            return event.get('caller')
+        return event.get('callee')
 
     @classmethod
-    def _apply_event(cls, call, event, current, values, queues, seats,
-            agents, to_pop, busy, wrap):
+    def _apply_event(cls, row, event, current, values, queues, seats,
+            agents, to_pop, busy, wrap, matches):
         kind = event['kind']
         time = from_timestamp(event['time'])
         ended = current['state'] == 'ended'
         if kind == 'offered':
             if not current['offered_at'] or time < current['offered_at']:
                 current['offered_at'] = values['offered_at'] = time
-            if not call.caller and not values.get('caller'):
+            if not row['has_caller'] and not values.get('caller'):
                 values['direction'] = event.get('direction') or 'inbound'
                 values['caller'] = event.get('caller') or None
                 values['callee'] = event.get('callee') or None
-                cls._match(call, event, values, current)
+                cls._match(matches.get(
+                        screen_pop.normalize(cls._party_number(event))),
+                    values)
             if event.get('queue'):
                 queue = queues.get(event['queue'])
                 if queue:
@@ -457,7 +476,7 @@ class Call(EncryptedMixin, ModelSQL, ModelView):
                 current['ring_at'] = values['ring_at'] = time
             if not ended and current['state'] == 'offered':
                 current['state'] = values['state'] = 'ringing'
-                to_pop.append(call)
+                to_pop.append(row['id'])
         elif kind == 'answered':
             if event.get('seat'):
                 cls._set_seat(event['seat'], current, values, seats, agents)
@@ -467,8 +486,8 @@ class Call(EncryptedMixin, ModelSQL, ModelView):
                 current['state'] = values['state'] = 'talking'
                 if current['agent']:
                     busy.add(current['agent'])
-            if call not in to_pop and not current['ring_at']:
-                to_pop.append(call)
+            if row['id'] not in to_pop and not current['ring_at']:
+                to_pop.append(row['id'])
         elif kind == 'transferred':
             values['transferred_to'] = event.get('target') or None
         elif kind == 'hangup':
@@ -515,11 +534,9 @@ class Call(EncryptedMixin, ModelSQL, ModelView):
             logger.warning('call event with unknown seat %r', code)
 
     @classmethod
-    def _match(cls, call, event, values, current):
-        "Screen pop data: who is the other party"
-        number = event.get('caller') if (event.get('direction')
-            or 'inbound') == 'inbound' else event.get('callee')
-        match = screen_pop.match_number(number)
+    def _match(cls, match, values):
+        "Screen pop data: who is the other party (screen_pop.match_numbers)"
+        match = match or screen_pop.NO_MATCH
         values['caller_kind'] = match['kind']
         for name in ['elder', 'contact', 'practitioner', 'provider']:
             values[name] = match[name].id if match[name] else None
@@ -527,7 +544,7 @@ class Call(EncryptedMixin, ModelSQL, ModelView):
             values['region'] = match['elder'].region.id
 
     @classmethod
-    def _finish(cls, call, current, values):
+    def _finish(cls, row, current, values):
         "Durations, outcome and region once the facts are known"
         offered = current['offered_at']
         answer, end = current['answer_at'], current['end_at']
@@ -535,7 +552,7 @@ class Call(EncryptedMixin, ModelSQL, ModelView):
             current['outcome'] = 'answered'
         elif current['state'] == 'ended' and not current['outcome']:
             current['outcome'] = (
-                'abandoned' if (values.get('direction') or call.direction)
+                'abandoned' if (values.get('direction') or row['direction'])
                 == 'inbound' else 'no_answer')
         if current['state'] == 'ended':
             values['outcome'] = current['outcome']
@@ -544,9 +561,8 @@ class Call(EncryptedMixin, ModelSQL, ModelView):
                 ((answer or end) - offered).total_seconds(), 0)
         if answer and end:
             values['talk_seconds'] = max((end - answer).total_seconds(), 0)
-        if not call.region and not values.get('region'):
-            subcenter = values.get('subcenter') or (
-                call.subcenter.id if call.subcenter else None)
+        if not row['region'] and not values.get('region'):
+            subcenter = values.get('subcenter') or row['subcenter']
             if subcenter:
                 SubCenter = Pool().get('call.subcenter')
                 values['region'] = SubCenter(subcenter).region.id
@@ -555,32 +571,47 @@ class Call(EncryptedMixin, ModelSQL, ModelView):
     def screen_pop(cls, calls):
         """Tell the agent of each ringing call who is calling: a bus pop-up
         in the agent's open clients and a notification that opens the
-        call (its form shows the screen pop)."""
+        call (its form shows the screen pop), in the agent's language."""
         pool = Pool()
         Notification = pool.get('res.notification')
-        kinds = dict(screen_pop.CALLER_KINDS)
-        values = []
+        Config = pool.get('ir.configuration')
+        default_language = Config.get_language()
+        by_language = defaultdict(list)
         for call in calls:
-            if not call.agent:
-                continue
-            who = (call.elder or call.contact or call.practitioner
-                or call.provider)
-            if call.caller_kind == 'contact' and call.elder:
-                who_text = gettext('elder_callcenter.msg_pop_contact_of',
-                    contact=call.contact.name, elder=call.elder.name)
-            else:
-                who_text = who.rec_name if who else gettext(
-                    'elder_callcenter.msg_pop_unknown')
-            title = gettext('elder_callcenter.msg_pop_title',
-                who=who_text, kind=kinds.get(call.caller_kind, ''))
-            body = call.pop_address if call.elder else ''
-            user = call.agent.user.id
-            values.append({'user': user, 'label': title,
-                    'description': body or '', 'icon': 'tryton-info',
-                    'model': cls.__name__, 'records': json.dumps([call.id])})
-            notify(title, body or None, priority=1, user=user)
+            if call.agent:
+                user = call.agent.user
+                language = (user.language.code if user.language
+                    else default_language)
+                by_language[language].append(call)
+        values = []
+        for language, language_calls in by_language.items():
+            with Transaction().set_context(language=language):
+                kinds = dict(cls.fields_get(['caller_kind'])['caller_kind'][
+                        'selection'])
+                for call in cls.browse(language_calls):
+                    title = cls._pop_title(call, kinds)
+                    body = call.pop_address if call.elder else ''
+                    user = call.agent.user.id
+                    values.append({'user': user, 'label': title,
+                            'description': body or '',
+                            'icon': 'tryton-info', 'model': cls.__name__,
+                            'records': json.dumps([call.id])})
+                    notify(title, body or None, priority=1, user=user)
         if values:
             Notification.create(values)
+
+    @classmethod
+    def _pop_title(cls, call, kinds):
+        who = (call.elder or call.contact or call.practitioner
+            or call.provider)
+        if call.caller_kind == 'contact' and call.elder:
+            who_text = gettext('elder_callcenter.msg_pop_contact_of',
+                contact=call.contact.name, elder=call.elder.name)
+        else:
+            who_text = who.rec_name if who else gettext(
+                'elder_callcenter.msg_pop_unknown')
+        return gettext('elder_callcenter.msg_pop_title',
+            who=who_text, kind=kinds.get(call.caller_kind, ''))
 
     # --- click to dial -------------------------------------------------------
 

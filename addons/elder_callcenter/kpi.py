@@ -75,7 +75,9 @@ def _scope_regions():
     top = User.get_elder_regions()
     if not top:
         return []
-    return [r.id for r in Region.search([('id', 'child_of', top, 'parent')])]
+    # the scope's regions and everything below them
+    return [r.id for r in Region.search(['OR', ('id', 'in', top),
+                ('parent', 'child_of', top, 'parent')])]
 
 
 class CallKpiMixin(ModelSQL, ModelView):

@@ -16,6 +16,10 @@ CALLER_KINDS = [
     ]
 
 
+NO_MATCH = {'kind': 'unknown', 'elder': None, 'contact': None,
+    'practitioner': None, 'provider': None, 'matches': 0}
+
+
 def normalize(number):
     "The number as the platform stores phones, or None"
     number = (number or '').strip()
@@ -65,4 +69,44 @@ def match_number(number):
     if providers:
         result.update(kind='provider', provider=providers[0],
             matches=len(providers))
+    return result
+
+
+@without_check_access
+def match_numbers(numbers):
+    """{normalised number: match} for many numbers at once (the CTI's
+    batches): one blind-index search per kind of party for all the numbers
+    still unmatched, in the order of match_number; a number nobody has is
+    absent from the result."""
+    pool = Pool()
+    phones = sorted({p for p in map(normalize, numbers) if p})
+    result = {}
+    for kind, model, order in [
+            ('elder', 'elder.elder', [('state', 'ASC'), ('id', 'ASC')]),
+            ('contact', 'elder.contact', [('id', 'ASC')]),
+            ('practitioner', 'elder.practitioner', [('id', 'ASC')]),
+            ('provider', 'elder.provider', [('id', 'ASC')])]:
+        left = [p for p in phones if p not in result]
+        if not left:
+            break
+        found = {}
+        for record in pool.get(model).search([('phone', 'in', left)],
+                order=order):
+            found.setdefault(normalize(record.phone), []).append(record)
+        for phone, records in found.items():
+            if phone not in left:
+                continue
+            match = dict(NO_MATCH, kind=kind, matches=len(records))
+            if kind == 'elder':
+                active = [e for e in records if e.state == 'active'] \
+                    or records
+                match['elder'] = active[0]
+            elif kind == 'contact':
+                match.update(contact=records[0], elder=records[0].elder)
+            elif kind == 'practitioner':
+                match.update(practitioner=records[0],
+                    provider=records[0].provider)
+            else:
+                match['provider'] = records[0]
+            result[phone] = match
     return result

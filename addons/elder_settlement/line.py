@@ -315,10 +315,15 @@ class Line(ModelSQL, ModelView):
             [l for l in new if l.state == 'pending'] + held,
             key=lambda l: (l.order.checkout_time or dt.datetime.min,
                 l.order.id))
-        for line_ in to_price:
+        ids = [l.id for l in to_price]
+        for line_id in ids:
             # One by one: each consumes the quota the previous ones left.
+            # A fresh instance each time: a write clears the cache of the
+            # records read together, so instances of one list would read
+            # the whole list again at every step (quadratic).
+            line_ = cls(line_id)
             cls.write([line_], line_.compute_price())
-        return to_price
+        return cls.browse(ids)
 
     @classmethod
     @ModelView.button

@@ -5,6 +5,7 @@
     click-to-dial requests -> Kamailio.
 python -m trytond.modules.elder_callcenter.cti render --database DB
         --out DIR [--sip-port 5060] [--evapi-port 8448] [--no-answer 30]
+        [--failover] [--routing presence|all] [--gateway sip:host:port]
     write kamailio.cfg, dispatcher.list and queues.cfg for the platform's
     queues and seats (from deploy/kamailio/kamailio.cfg).
 python -m trytond.modules.elder_callcenter.cti replay --database DB
@@ -15,6 +16,7 @@ trytond is configured as usual: TRYTOND_CONFIG and TRYTOND_DATABASE__URI;
 run it from the repository root (trytond.conf's relative paths, the
 elder_security key file)."""
 import argparse
+import datetime
 import json
 import logging
 import os
@@ -26,6 +28,11 @@ import time
 from .store import TemporaryError, TrytonStore
 
 logger = logging.getLogger('elder_callcenter.cti')
+
+
+def utcnow():
+    "naive UTC, as Tryton stores timestamps"
+    return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
 
 
 def main(argv=None):
@@ -55,6 +62,9 @@ def main(argv=None):
     render.add_argument('--no-answer', type=int, default=30)
     render.add_argument('--gateway', action='append', default=[])
     render.add_argument('--failover', action='store_true')
+    render.add_argument('--routing', choices=['presence', 'all'],
+        default='presence', help='presence: only the seats of available '
+        'agents without a call (the default); all: every seat in turn')
     replay.add_argument('--format', choices=['ami', 'esl'], required=True)
     replay.add_argument('file')
     args = parser.parse_args(argv)
@@ -74,7 +84,8 @@ def cmd_render(store, args):
     queues, seats = platform_routing(store)
     path = kamailio.render(args.out, args.sip_port, args.evapi_port,
         queues, seats, gateways=args.gateway, sip_host=args.sip_host,
-        no_answer_seconds=args.no_answer, failover=args.failover)
+        no_answer_seconds=args.no_answer, failover=args.failover,
+        routing=args.routing)
     print(path)
     return 0
 
@@ -113,8 +124,15 @@ class Runner:
         self.store, self.adapter, self.source = store, adapter, source
         self.batch_interval = batch_interval
         self.stats_file = stats_file
-        self.stats = {'new': 0, 'duplicate': 0, 'batches': 0, 'dials': 0}
+        self.stats = {'new': 0, 'duplicate': 0, 'batches': 0, 'dials': 0,
+            'presence_pushes': 0}
         self.dial_wakeup = threading.Event()
+        # presence routing: what the switch was told, for which connection
+        self.presence_wakeup = threading.Event()
+        self.presence_wakeup.set()
+        self.presence_sent = {}
+        self.synced_hellos = 0
+        self.wrap_due = None
 
     def run(self):
         self.adapter.position = self.store.position(self.source)
@@ -131,6 +149,8 @@ class Runner:
                 batch, started = [], None
             if event is None or self.dial_wakeup.is_set():
                 self.send_dials()
+            if event is None:
+                self.push_presence()
         if batch:
             self.flush(batch)
 
@@ -174,9 +194,48 @@ class Runner:
         if failed:
             self.store.mark_dials(failed, 'failed', 'seat without SIP URI')
 
+    def push_presence(self):
+        """Tell Kamailio the presence of the seats' agents: all of it after a
+        (re)connection, then what changed (PostgreSQL NOTIFY from
+        call.agent); end the wrap-ups that are over."""
+        reconnected = self.adapter.hellos != self.synced_hellos
+        due = self.wrap_due and utcnow() >= self.wrap_due
+        if not (reconnected or due or self.presence_wakeup.is_set()):
+            return
+        if not self.adapter.sock:
+            return
+        hellos = self.adapter.hellos
+        self.presence_wakeup.clear()
+        try:
+            if due:
+                self.store.end_wrap_up()
+            presence, self.wrap_due = self.store.presence()
+        except TemporaryError as error:
+            logger.warning('presence not read: %s', error)
+            self.presence_wakeup.set()
+            return
+        if reconnected:
+            self.presence_sent = {}
+        for seat in set(self.presence_sent) - set(presence):
+            presence[seat] = 'offline'  # seat removed or without a phone
+        for seat, state in sorted(presence.items()):
+            if self.presence_sent.get(seat) == state:
+                continue
+            if not self.adapter.send({'cmd': 'presence', 'seat': seat,
+                        'state': state}):
+                return  # connection lost: all again on the next hello
+            self.presence_sent[seat] = state
+            self.stats['presence_pushes'] += 1
+        if reconnected:
+            if not self.adapter.send({'cmd': 'presence_synced'}):
+                return
+            self.synced_hellos = hellos
+            logger.info('presence of %s seats pushed', len(presence))
+
     def listen_dials(self):
-        "LISTEN for new click-to-dial requests (PostgreSQL NOTIFY)"
-        from .. import dial
+        """LISTEN for new click-to-dial requests and presence changes
+        (PostgreSQL NOTIFY)"""
+        from .. import agent, dial
         from trytond import config
         uri = config.get('database', 'uri') or ''
         if not uri.startswith('postgresql'):
@@ -187,8 +246,15 @@ class Runner:
                 with psycopg.connect(uri, dbname=self.store.database,
                         autocommit=True) as conn:
                     conn.execute('LISTEN "%s"' % dial.CHANNEL)
-                    for _ in conn.notifies():
-                        self.dial_wakeup.set()
+                    conn.execute('LISTEN "%s"' % agent.PRESENCE_CHANNEL)
+                    # changes missed while not listening
+                    self.dial_wakeup.set()
+                    self.presence_wakeup.set()
+                    for notify in conn.notifies():
+                        if notify.channel == agent.PRESENCE_CHANNEL:
+                            self.presence_wakeup.set()
+                        else:
+                            self.dial_wakeup.set()
             except Exception as error:  # reconnect on any failure
                 logger.warning('dial listener: %s', error)
                 time.sleep(2)

@@ -67,3 +67,21 @@ class TrytonStore:
             Dial = self.Pool().get('call.dial')
             Dial.mark(Dial.browse(ids), state, error)
             transaction.commit()
+
+    def presence(self):
+        """({seat code: presence}, next wrap-up end or None): see
+        call.agent.routing_presence"""
+        try:
+            with self.Transaction().start(self.database, 0, readonly=True):
+                return self.Pool().get('call.agent').routing_presence()
+        except self._operational() as error:
+            raise TemporaryError(str(error)) from error
+
+    def end_wrap_up(self):
+        "Agents whose wrap-up is over become available (and NOTIFY)"
+        try:
+            with self.Transaction().start(self.database, 0) as transaction:
+                self.Pool().get('call.agent').end_wrap_up()
+                transaction.commit()
+        except self._operational() as error:
+            raise TemporaryError(str(error)) from error

@@ -6,9 +6,15 @@ queues and seats, free ports), sipp callers and sipp "agent phones"
 process (`python -m trytond.modules.elder_callcenter.cti run`) writing to a
 PostgreSQL database copied from the elder_callcenter DB_CACHE template.
 
-Asserts the call records, the screen pop, the KPI figures, and that
-nothing is lost when the adapter is killed in the middle of calls, when a
-seat is unknown to the platform, or when the event stream is broken."""
+Asserts the call records, the screen pop, the KPI figures, presence-aware
+routing (an away agent's phone is not rung, an available one is, a seat
+with a call in progress gets no second one, no seat left: 480),
+click-to-dial (the agent's click → PostgreSQL NOTIFY → adapter → REFER to
+the seat phone → the phone's INVITE → the gateway rings the older
+person's number), and that nothing is lost when the adapter is killed in
+the middle of calls, when a seat is unknown to the platform, or when the
+event stream is broken."""
+import re
 import os
 from decimal import Decimal
 import shutil
@@ -79,7 +85,7 @@ def database_uri():
 class Env:
     "Ports, processes and the database of one telephony test module"
 
-    def __init__(self, uri):
+    def __init__(self, uri, routing='presence', pool_seats=12):
         from trytond.tests import test_tryton
         self.uri = uri
         self.dir = Path(tempfile.mkdtemp(prefix='elder-cc-'))
@@ -95,7 +101,10 @@ class Env:
         self.sip_port = free_udp_port()
         self.evapi_port = free_port()
         self.phones = {name: free_udp_port()
-            for name in ['answer', 'busy', 'ring', 'unknown']}
+            for name in ['answer', 'busy', 'ring', 'unknown', 'pres_a',
+                'pres_b', 'refer', 'gateway']}
+        self.routing = routing
+        self.pool_seats = pool_seats
         self.processes = {}
         self.env = dict(os.environ, PYTHONPATH=str(ROOT),
             TRYTOND_DATABASE__URI=uri)
@@ -113,29 +122,56 @@ class Env:
         return Transaction().start(self.database, 0)
 
     def create_data(self):
+        """A sub-center of 呼和浩特市 with, each seat's agent available and
+        without wrap-up time (available again when a call ends):
+        12349 hotline → 8001 (agent1, answering phone); 12341 → 8002 (busy
+        phone); 12342 → 8003 (phone ringing until cancelled); 12344 → 8005
+        and 8006 (agent_a, agent_b, two answering phones: presence); 12345
+        → 8101… (pool_seats seats, one answering phone); 12346 → 8004
+        (agent_d, the click-to-dial phone); an older person with a phone."""
+        from trytond.modules.elder_base.tests.test_access import create_user
         from trytond.modules.elder_base.tests.tools import (
-            citizen_id, create_elder)
+            citizen_id, create_elder, region)
         from trytond.pool import Pool
         from .tools import setup_center
         with self.transaction() as transaction:
             pool = Pool()
             Queue = pool.get('call.queue')
             Seat = pool.get('call.seat')
+            Agent = pool.get('call.agent')
             center = setup_center('150100', seat_code='8001')
+            subcenter = center['subcenter']
             center['seat'].sip_uri = (
                 f'sip:8001@127.0.0.1:{self.phones["answer"]}')
             center['seat'].save()
-            for number, code, seat, phone in [
-                    ('12341', 'busyq', '8002', 'busy'),
-                    ('12342', 'ringq', '8003', 'ring')]:
+            center['agent'].wrap_up_seconds = 0
+            center['agent'].save()
+            scope = region('150100').id
+            queues = [
+                ('12341', 'busyq', [('8002', 'busy', 'agent_busy')]),
+                ('12342', 'ringq', [('8003', 'ring', 'agent_ring')]),
+                ('12344', 'presq', [('8005', 'pres_a', 'agent_a'),
+                        ('8006', 'pres_b', 'agent_b')]),
+                ('12345', 'poolq', [('81%02d' % i, 'answer', 'agent_p%02d' % i)
+                        for i in range(1, self.pool_seats + 1)]),
+                ('12346', 'dialq', [('8004', 'refer', 'agent_d')]),
+                ]
+            agents = []
+            for number, code, seats in queues:
                 queue, = Queue.create([{'name': code, 'code': code,
-                            'number': number,
-                            'subcenter': center['subcenter'].id}])
-                Seat.create([{'code': seat,
-                            'subcenter': center['subcenter'].id,
-                            'sip_uri': f'sip:{seat}@127.0.0.1:'
-                            f'{self.phones[phone]}',
-                            'queues': [('add', [queue.id])]}])
+                            'number': number, 'subcenter': subcenter.id}])
+                for seat_code, phone, login in seats:
+                    seat, = Seat.create([{'code': seat_code,
+                                'subcenter': subcenter.id,
+                                'sip_uri': f'sip:{seat_code}@127.0.0.1:'
+                                f'{self.phones[phone]}',
+                                'queues': [('add', [queue.id])]}])
+                    user = create_user(login, 'elder_base.group_agent',
+                        elder_region=scope)
+                    agents.append({'user': user.id,
+                            'subcenter': subcenter.id, 'seat': seat.id,
+                            'wrap_up_seconds': 0})
+            Agent.go_available(Agent.create(agents))
             create_elder('王秀英', citizen_id('150102', '19450101', 1),
                 '150102', phone=ELDER_PHONE)
             transaction.commit()
@@ -145,7 +181,9 @@ class Env:
                 'trytond.modules.elder_callcenter.cti', 'render',
                 '--database', self.database, '--out', str(self.dir / 'kam'),
                 '--sip-port', str(self.sip_port),
-                '--evapi-port', str(self.evapi_port), '--no-answer', '2'],
+                '--evapi-port', str(self.evapi_port), '--no-answer', '2',
+                '--routing', self.routing,
+                '--gateway', f'sip:127.0.0.1:{self.phones["gateway"]}'],
             cwd=ROOT, env=self.env, capture_output=True, text=True,
             timeout=120)
         assert out.returncode == 0, out.stderr[-2000:]
@@ -201,20 +239,71 @@ class Env:
                 '--stats-file', self.stats_file], cwd=ROOT, env=self.env)
 
     def start_phones(self):
+        proxy = f'127.0.0.1:{self.sip_port}'
         for name, scenario, extra in [
                 ('answer', 'uas_answer.xml', ['-d', '300']),
                 ('busy', 'uas_busy.xml', []),
                 ('ring', 'uas_ring.xml', []),
-                ('unknown', 'uas_answer.xml', ['-d', '100'])]:
+                ('unknown', 'uas_answer.xml', ['-d', '100']),
+                ('pres_a', 'uas_answer.xml', ['-d', '200']),
+                ('pres_b', 'uas_answer.xml', ['-d', '200']),
+                ('refer', 'uas_refer.xml', ['-d', '500', '-key', 'seat',
+                        '8004', proxy]),
+                ('gateway', 'uas_answer.xml', ['-d', '200'])]:
             self.start('phone-' + name, [SIPP, '-sf', SIPP_DIR / scenario,
                     '-i', '127.0.0.1', '-p', self.phones[name],
-                    '-nostdin', '-trace_err', *extra])
+                    '-nostdin', '-trace_err', '-trace_msg', '-message_file',
+                    self.dir / f'phone-{name}.msg', *extra])
+
+    def invites(self, phone):
+        "The INVITEs a phone received (its sipp message trace)"
+        path = self.dir / f'phone-{phone}.msg'
+        text = path.read_text(errors='replace') if path.exists() else ''
+        return re.findall(r'message received \[\d+\] bytes :\s+'
+            r'(INVITE \S+)', text)
+
+    # --- Kamailio's routing state ---------------------------------------------
+
+    def kamcmd(self, *args):
+        from trytond.modules.elder_callcenter.cti.kamailio import kamcmd
+        return kamcmd(self.dir / 'kam', *args)
+
+    def seat_presence(self, seat):
+        "The presence Kamailio routes seat by (None: never pushed)"
+        try:
+            out = self.kamcmd('htable.get', 'presence', f's:{seat}')
+        except RuntimeError:
+            return None
+        match = re.search(r'value:\s*(\S+)', out)
+        return match.group(1) if match else None
+
+    def wait_presence(self, seat, state, timeout=TIMEOUT):
+        wait_for(lambda: self.seat_presence(seat) == state, timeout,
+            f'Kamailio to route seat {seat} as {state}')
+
+    def set_presence(self, login, state):
+        "The agent's presence button, as the agent, committed"
+        from trytond.pool import Pool
+        from trytond.transaction import Transaction
+        with self.transaction() as transaction:
+            pool = Pool()
+            user, = pool.get('res.user').search([('login', '=', login)])
+            Agent = pool.get('call.agent')
+            with Transaction().set_user(user.id), \
+                    Transaction().set_context(_check_access=True):
+                agent = Agent.for_user()
+                getattr(Agent, {'available': 'go_available',
+                        'away': 'go_away', 'offline': 'go_offline'}[state])(
+                    [agent])
+                seat = agent.seat.code
+            transaction.commit()
+        return seat
 
     def call(self, scenario, number, caller=ELDER_PHONE, calls=1, extra=(),
-            wait=True):
+            wait=True, rate=20):
         cmd = [SIPP, '-sf', SIPP_DIR / scenario, '-s', number,
             '-key', 'caller', caller, '-i', '127.0.0.1',
-            '-p', free_udp_port(), '-m', calls, '-r', '20', '-nostdin',
+            '-p', free_udp_port(), '-m', calls, '-r', rate, '-nostdin',
             '-timeout', '30', '-timeout_error', '-trace_err', *extra,
             f'127.0.0.1:{self.sip_port}']
         process = subprocess.Popen(  # noqa: S603 (fixed argument list)
@@ -231,6 +320,7 @@ class Env:
         with self.transaction():
             Call = Pool().get('call.call')
             return [{'call_id': c.call_id, 'state': c.state,
+                    'direction': c.direction, 'callee': c.callee,
                     'outcome': c.outcome, 'caller_kind': c.caller_kind,
                     'elder': c.elder.name if c.elder else None,
                     'seat': c.seat.code if c.seat else None,
@@ -264,7 +354,7 @@ def telephony():
         env.start_kamailio(env.render())
         env.start_phones()
         env.start_adapter()
-        time.sleep(1)
+        env.wait_presence('8001', 'available')  # the adapter synced
         yield env
     finally:
         env.close()
@@ -273,7 +363,12 @@ def telephony():
 def test_calls_screen_pop_and_kpi(telephony):
     "Answered, busy, no answer and cancelled calls → records, pop, KPIs"
     env = telephony
-    env.call('uac_call.xml', '12349', calls=3, extra=['-d', '500'])
+    before = len(env.calls())
+    for i in range(3):
+        # one seat: each call once the agent is available again
+        env.call('uac_call.xml', '12349', extra=['-d', '500'])
+        wait_for(lambda: env.ended(before + i + 1), message='call ended')
+        env.wait_presence('8001', 'available')
     env.call('uac_fail.xml', '12341', caller='13800000001')
     env.call('uac_fail.xml', '12342', caller='13800000002')
     env.call('uac_cancel.xml', '12342', caller='13800000003',
@@ -318,9 +413,11 @@ def test_unknown_seat_and_adapter_killed(telephony):
     calls are placed: every call is recorded once, complete"""
     env = telephony
     before = len(env.calls())
+    # the unknown seat 8099 of the stale set 77: route to it as available
+    env.kamcmd('htable.sets', 'presence', 's:8099', 'available')
     env.call('uac_call.xml', '12343', caller='13800000004',
         extra=['-d', '200'])
-    running = env.call('uac_call.xml', '12349', calls=10,
+    running = env.call('uac_call.xml', '12345', calls=10,
         extra=['-d', '1500'], wait=False)
     time.sleep(1.0)
     env.stop('adapter', signal.SIGKILL)
@@ -404,11 +501,11 @@ def test_broken_stream_reconnects_without_loss(telephony):
     threading.Thread(target=consume, daemon=True).start()
     wait_for(lambda: adapter.stats['connects'] >= 1, 10, 'adapter connects')
     time.sleep(0.5)
-    env.call('uac_call.xml', '12349', caller='13800000005', calls=2,
+    env.call('uac_call.xml', '12345', caller='13800000005', calls=2,
         extra=['-d', '200'])
     wait_for(lambda: adapter.stats['broken_streams'] >= 1
         and adapter.stats['connects'] >= 2, 20, 'reconnection')
-    env.call('uac_call.xml', '12349', caller='13800000006',
+    env.call('uac_call.xml', '12345', caller='13800000006',
         extra=['-d', '200'])
     time.sleep(1.5)
     adapter.stop()
@@ -423,3 +520,122 @@ def test_broken_stream_reconnects_without_loss(telephony):
     calls = env.calls()
     for call in calls[-3:]:
         assert call['call_id'] in mine, (call, kinds)
+
+
+def test_presence_routing(telephony):
+    """Kamailio routes by the agents' presence pushed by the adapter: an
+    away agent's phone is not rung, an available one is; a seat with a call
+    in progress gets no second call; with no seat left the caller gets 480
+    and the call is recorded as not connected."""
+    env = telephony
+    env.wait_presence('8005', 'available')
+    env.wait_presence('8006', 'available')
+
+    def sequential(count, caller):
+        before = len(env.calls())
+        for i in range(count):
+            env.call('uac_call.xml', '12344', caller=caller,
+                extra=['-d', '200'])
+            wait_for(lambda: env.ended(before + i + 1), message='call ended')
+            wait_for(lambda: 'busy' not in {env.seat_presence('8005'),
+                    env.seat_presence('8006')}, message='seats free again')
+        return env.calls()[before:]
+
+    # agent_a away (the button, as agent_a): only 8006 rings
+    assert env.set_presence('agent_a', 'away') == '8005'
+    env.wait_presence('8005', 'away')
+    a_before, b_before = len(env.invites('pres_a')), len(env.invites('pres_b'))
+    calls = sequential(3, '13800000011')
+    assert [(c['seat'], c['agent'], c['outcome']) for c in calls] == [
+        ('8006', 'agent_b', 'answered')] * 3, calls
+    assert len(env.invites('pres_a')) == a_before  # never rung
+    assert len(env.invites('pres_b')) == b_before + 3
+
+    # agent_a back, agent_b away: now only 8005 rings
+    env.set_presence('agent_a', 'available')
+    env.set_presence('agent_b', 'away')
+    env.wait_presence('8005', 'available')
+    env.wait_presence('8006', 'away')
+    calls = sequential(2, '13800000012')
+    assert [(c['seat'], c['agent'], c['outcome']) for c in calls] == [
+        ('8005', 'agent_a', 'answered')] * 2, calls
+    assert len(env.invites('pres_a')) == a_before + 2
+    assert len(env.invites('pres_b')) == b_before + 3
+    invite = env.invites('pres_a')[-1]
+    assert invite.startswith('INVITE sip:12344@'), invite
+
+    # a call in progress on the only available seat: the next caller gets
+    # 480 at once (no second call on a busy seat), the first one is served
+    before = len(env.calls())
+    first = env.call('uac_call.xml', '12344', caller='13800000013',
+        extra=['-d', '2500'], wait=False)
+    wait_for(lambda: any(c['state'] in {'ringing', 'talking'}
+            for c in env.calls()[before:]), message='first call ringing')
+    env.call('uac_fail.xml', '12344', caller='13800000014')
+    assert first.wait(60) == 0
+    calls = wait_for(lambda: env.ended(before + 2), message='2 calls')[
+        before:]
+    by_caller = {c['call_id']: c for c in calls}
+    outcomes = sorted((c['outcome'], c['failure_code'], c['seat'])
+        for c in by_caller.values())
+    assert outcomes == [('answered', None, '8005'), ('failed', 480, None)], \
+        calls
+    assert len(env.invites('pres_a')) == a_before + 3
+    env.wait_presence('8005', 'available')
+
+    # everybody away: no seat, 480, not connected; nobody rung
+    env.set_presence('agent_a', 'away')
+    env.wait_presence('8005', 'away')
+    before = len(env.calls())
+    env.call('uac_fail.xml', '12344', caller='13800000015')
+    call, = wait_for(lambda: env.ended(before + 1), message='no seat')[
+        before:]
+    assert (call['outcome'], call['failure_code'], call['queue'],
+        call['seat']) == ('failed', 480, 'presq', None), call
+    assert len(env.invites('pres_a')) == a_before + 3
+    assert len(env.invites('pres_b')) == b_before + 3
+    env.set_presence('agent_a', 'available')
+    env.set_presence('agent_b', 'available')
+
+
+def test_click_to_dial(telephony):
+    """The agent's click on 拨打 (the older person's dial button, as the
+    agent) → call.dial + NOTIFY → the adapter → Kamailio's REFER to the
+    seat phone → the phone calls the number through the proxy → the
+    gateway rings the older person's number; the outbound call is recorded
+    with the older person popped."""
+    from trytond.pool import Pool
+    from trytond.transaction import Transaction
+    env = telephony
+    before = len(env.calls())
+    gateway_before = len(env.invites('gateway'))
+    with env.transaction() as transaction:
+        pool = Pool()
+        user, = pool.get('res.user').search([('login', '=', 'agent_d')])
+        Elder = pool.get('elder.elder')
+        elder, = Elder.search([('name', '=', '王秀英')])
+        with Transaction().set_user(user.id), \
+                Transaction().set_context(_check_access=True):
+            Elder.dial([Elder(elder.id)])
+        transaction.commit()
+    with env.transaction():
+        dial, = Pool().get('call.dial').search([])
+        dial_id = dial.id
+    calls = wait_for(lambda: env.ended(before + 1), message='outbound call')
+    call, = calls[before:]
+    assert call['call_id'] == f'dial-{dial_id}@127.0.0.1', call
+    assert (call['direction'], call['callee'], call['seat'], call['agent'],
+        call['outcome']) == ('outbound', ELDER_PHONE, '8004', 'agent_d',
+        'answered'), call
+    assert call['elder'] == '王秀英' and call['caller_kind'] == 'elder'
+    with env.transaction():
+        dial = Pool().get('call.dial')(dial_id)
+        assert (dial.state, dial.target, dial.seat.code) == (
+            'sent', ELDER_PHONE, '8004')
+    # the seat phone got the REFER; the gateway was asked for the number
+    refers = re.findall(r'message received \[\d+\] bytes :\s+REFER (\S+)',
+        (env.dir / 'phone-refer.msg').read_text())
+    assert refers and refers[-1].startswith('sip:8004@'), refers
+    invites = env.invites('gateway')[gateway_before:]
+    assert len(invites) == 1, invites
+    assert invites[0].startswith(f'INVITE sip:{ELDER_PHONE}@'), invites
