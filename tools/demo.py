@@ -1033,6 +1033,19 @@ def load(args, extras):
         return table(args.database)
 
 
+def lock_tables(database):
+    "LOCK_TABLES of the activated modules' loaders"
+    from trytond.pool import Pool
+    from trytond.transaction import Transaction
+    with Transaction().start(database, 0, readonly=True):
+        Module = Pool().get('ir.module')
+        activated = {m.name for m in Module.search([
+                    ('name', 'in', [m for m, _ in MODULE_LOADERS]),
+                    ('state', '=', 'activated')])}
+    return [table for module, script in MODULE_LOADERS if module in activated
+        for table in getattr(importlib.import_module(script), 'LOCK_TABLES', [])]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--database', '-d', required=True)
@@ -1046,7 +1059,8 @@ def main():
 
     start = time.monotonic()
     Pool(args.database).init()
-    extras = {}
+    # Tables the loaders lock, locked from the start: no restart per table
+    extras = {'_lock_tables': lock_tables(args.database)}
     while True:
         # Like trytond's with_transaction: a transaction that needs a table
         # lock (creating a singleton, for instance) is started again with it.
