@@ -1034,16 +1034,27 @@ def load(args, extras):
 
 
 def lock_tables(database):
-    "LOCK_TABLES of the activated modules' loaders"
+    """The tables the demo must lock: every singleton's (its first read
+    creates the record under a table lock) and the LOCK_TABLES of the
+    activated modules' loaders. Locked from the start, the one transaction
+    is never started again (each restart replays the whole demo)."""
+    from trytond.model import ModelSingleton, ModelSQL
     from trytond.pool import Pool
     from trytond.transaction import Transaction
     with Transaction().start(database, 0, readonly=True):
-        Module = Pool().get('ir.module')
+        pool = Pool()
+        Module = pool.get('ir.module')
         activated = {m.name for m in Module.search([
                     ('name', 'in', [m for m, _ in MODULE_LOADERS]),
                     ('state', '=', 'activated')])}
-    return [table for module, script in MODULE_LOADERS if module in activated
-        for table in getattr(importlib.import_module(script), 'LOCK_TABLES', [])]
+        tables = sorted({Model._table for _, Model in pool.iterobject()
+                if issubclass(Model, ModelSingleton)
+                and issubclass(Model, ModelSQL) and not Model._is_table_query()})
+    for module, script in MODULE_LOADERS:
+        if module in activated:
+            tables += getattr(importlib.import_module(script),
+                'LOCK_TABLES', [])
+    return list(dict.fromkeys(tables))
 
 
 def main():
@@ -1068,6 +1079,7 @@ def main():
             output = load(args, extras)
         except TransactionError as error:
             error.fix(extras)
+            log(f'starting again with the locks {extras}')
             continue
         break
     log('done in %.1f s' % (time.monotonic() - start))

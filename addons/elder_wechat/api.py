@@ -881,7 +881,10 @@ def bill_data(pool, line):
 
 
 def _bill_domain(pool, user):
+    # Bills of home-service orders: meals, beds and renovations settle lines
+    # without an order, their self-paid part is paid where they are given.
     return [('elder', 'in', pool.get('wechat.binding').active_elders(user)),
+        ('order', '!=', None),
         ('self_pay_amount', '>', 0),
         ('state', 'in', ['pending', 'statement'])]
 

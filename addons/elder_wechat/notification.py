@@ -370,7 +370,12 @@ class SettlementLine(metaclass=PoolMeta):
         Notification = Pool().get('wechat.notification')
         with without_check_access():
             for line in cls.browse([l.id for l in lines]):
-                if line.self_pay_amount and line.self_pay_amount > 0:
+                # Home-service orders only: meals, beds and renovations
+                # settle lines without an order, their self-paid part is
+                # paid where the service is given.
+                if (line.order and line.item
+                        and line.self_pay_amount
+                        and line.self_pay_amount > 0):
                     Notification.notify_elder(line.elder, 'bill', line, {
                             'elder': line.elder.name,
                             'item': line.item.name,
