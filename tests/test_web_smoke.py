@@ -58,3 +58,55 @@ def test_sao_shows_the_users_chinese(web_server, browser):
         raise
     finally:
         context.close()
+
+
+def _sao_list_widgets():
+    "The column widgets of the installed sao's list views (tree.js WIDGETS)"
+    import re
+    source = (Path(__file__).resolve().parent.parent / 'var' / 'sao'
+        / 'package' / 'src' / 'view' / 'tree.js').read_text()
+    block = re.search(r'Sao\.View\.TreeXMLViewParser\.WIDGETS = \{(.*?)\};',
+        source, re.S).group(1)
+    return set(re.findall(r"'(\w+)':", block))
+
+
+def test_every_list_column_has_a_sao_widget(web_server):
+    """sao builds a list column from the widget named by the view, else by
+    the field's type; it has none for datetime and timestamp (Tryton shows
+    them as a date and a time column), and one such column breaks the
+    whole list or the form that embeds it ("ColumnFactory is not a
+    constructor"). Every list of every module, embedded ones included."""
+    import sys
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from h5_tools import server_python
+    widgets = _sao_list_widgets()
+    assert {'char', 'date', 'time', 'many2one'} <= widgets, widgets
+    missing = server_python(web_server.database, '''
+from lxml import etree
+widgets = set(%r)
+View = pool.get('ir.ui.view')
+missing = set()
+
+def check(view, where):
+    arch = etree.fromstring(view['arch'])
+    if arch.tag == 'tree':
+        for element in arch.iter('field'):
+            field = view['fields'].get(element.get('name'), {})
+            widget = element.get('widget') or field.get('type')
+            if widget not in widgets:
+                missing.add('%%s: %%s (%%s)' %% (
+                        where, element.get('name'), widget))
+    for name, field in view['fields'].items():
+        for sub in (field.get('views') or {}).values():
+            check(sub, where + ' > ' + name)
+
+for view in View.search([('type', 'in', ['tree', 'form']),
+            ('inherit', '=', None)]):
+    if not view.model or not view.module.startswith('elder_'):
+        continue
+    Model = pool.get(view.model)
+    check(Model.fields_view_get(view_id=view.id),
+        '%%s/view/%%s.xml' %% (view.module, view.name))
+result = sorted(missing)
+''' % sorted(widgets))
+    assert not missing, '\n'.join(missing)
