@@ -24,6 +24,14 @@ Watermarks (see sync.py):
              (ReplacingMergeTree); deletes arrive as tombstones.
 ``id``       append-only tables (telemetry): the watermark is the highest
              id in the store.
+
+``stream=True`` (telemetry): an ``AFTER INSERT`` statement trigger sends
+``NOTIFY elder_bi_sync, '<table>'`` and the analytics service syncs the
+table within about a second instead of waiting for its poll.
+
+A column with ``materialized`` (``from_json``) is computed by the store on
+insert, e.g. ``heart_rate`` from ``payload.heart_rate``: the queries read a
+typed column, not a path of the dynamic JSON.
 """
 from dataclasses import dataclass, field
 
@@ -35,6 +43,10 @@ class Column:
     name: str
     type: str
     source: str
+    # a ClickHouse expression: the column is computed by the store on insert
+    # (MATERIALIZED, e.g. a typed copy of a JSON path), not read from
+    # PostgreSQL
+    materialized: str = ''
 
 
 @dataclass
@@ -49,13 +61,18 @@ class SyncTable:
     partition_by: str = ''
     shard_key: str = 'id'   # cluster: Distributed sharding expression
     deletes: bool = True     # tombstones by trigger
+    stream: bool = False     # NOTIFY on insert: synced within a second
     batch: int = 20000
     description: str = ''
     source_columns: list = field(default_factory=list)  # checked to exist
 
+    def synced_columns(self):
+        "The columns read from PostgreSQL (not computed by the store)"
+        return [c for c in self.columns if not c.materialized]
+
     def select_sql(self):
         cols = ', '.join(
-            '%s AS "%s"' % (c.source, c.name) for c in self.columns)
+            '%s AS "%s"' % (c.source, c.name) for c in self.synced_columns())
         return cols
 
 
@@ -82,6 +99,20 @@ def text(name, source=None):
 def low(name, source=None):
     return C(name, 'LowCardinality(Nullable(String))', source)
 
+
+def from_json(name, column='payload', type_='Float32'):
+    """A typed copy of a hot path of a JSON column, computed by the store
+    on insert (NULL when the value is missing or not a number): read as a
+    plain column instead of a path of the dynamic JSON"""
+    return Column(name, 'Nullable(%s)' % type_, None,
+        materialized="accurateCastOrNull(%s.%s, '%s')" % (
+            column, name, type_))
+
+
+# The telemetry values that the supervision queries read (elder_device's
+# vitals rule and the device state)
+HOT_TELEMETRY = ['heart_rate', 'spo2', 'systolic', 'diastolic', 'glucose',
+    'battery']
 
 TABLES = {}
 
@@ -155,9 +186,11 @@ register(SyncTable('telemetry', 'device.telemetry', 'device_telemetry', [
             C('device', 'UInt32'), C('ts', "DateTime64(6, 'UTC')"), low('kind'),
             C('payload', 'JSON', "COALESCE(t.values, '{}'::jsonb)::text"),
             text('raw'), text('message_id'),
-            ], watermark='id', order_by='(device, ts, id)',
+            ] + [from_json(n) for n in HOT_TELEMETRY],
+        watermark='id', order_by='(device, ts, id)',
         partition_by='toYYYYMM(ts)', shard_key='device', deletes=False,
-        batch=50000, description="设备遥测（原始报文为 JSON）"))
+        stream=True, batch=50000,
+        description="设备遥测（原始报文为 JSON）"))
 register(SyncTable('alarms', 'device.alarm', 'device_alarm', [
             ref('device'), ref('elder'), ref('region'), ref('provider'),
             low('kind'), low('priority'), low('state'),

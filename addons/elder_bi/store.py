@@ -71,15 +71,20 @@ def _split_cluster(value):
             query=urllib.parse.urlencode(rest))), cluster
 
 
+def column_type(column):
+    "The type of a registry column in CREATE/ALTER TABLE"
+    if column.materialized:
+        return '%s MATERIALIZED %s' % (column.type, column.materialized)
+    return column.type
+
+
 def table_ddl(table, db, cluster=None):
     """CREATE TABLE statements of a registry table: one ReplacingMergeTree,
     or on a cluster the replicated local table and the Distributed one"""
-    columns = META_COLUMNS[:1] + [(c.name, c.type) for c in table.columns] \
-        + META_COLUMNS[1:]
+    columns = META_COLUMNS[:1] + [(c.name, column_type(c))
+        for c in table.columns] + META_COLUMNS[1:]
     body = ',\n    '.join('`%s` %s' % c for c in columns)
     settings = ''
-    if any(c.type == 'JSON' for c in table.columns):
-        settings = ''
     partition = ('\nPARTITION BY %s' % table.partition_by
         if table.partition_by else '')
     if not cluster:
@@ -145,8 +150,26 @@ class Store:
                 column_names=column_names)
 
     def ensure_table(self, table):
+        """Create the table, or add the columns that the registry declares
+        and an older store lacks (a MATERIALIZED column is computed for the
+        rows already there when they are read)"""
         for statement in table_ddl(table, self.db, self.cluster):
             self.command(statement)
+        local = table.name + ('_local' if self.cluster else '')
+        _, rows = self.query('SELECT name FROM system.columns '
+            'WHERE database = {db:String} AND table = {table:String}',
+            {'db': self.db, 'table': local})
+        existing = {r[0] for r in rows}
+        on_cluster = (' ON CLUSTER %s' % self.cluster) if self.cluster else ''
+        for column in table.columns:
+            if column.name in existing:
+                continue
+            for name in ([local, table.name] if self.cluster
+                    else [table.name]):
+                self.command('ALTER TABLE %s.%s%s ADD COLUMN IF NOT EXISTS '
+                    '`%s` %s' % (self.db, name, on_cluster, column.name,
+                        column_type(column) if name == local
+                        else column.type))
 
     def drop_database(self):
         self.command('DROP DATABASE IF EXISTS %s' % self.db)

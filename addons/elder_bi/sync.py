@@ -14,8 +14,17 @@ the pool and whose query runs:
   (ReplacingMergeTree, read with ``FINAL``) and the rows read twice
   collapse.
 * ``id`` tables (append-only telemetry): the rows with an id above the
-  store's highest id; the bridge writes telemetry to PostgreSQL and the
-  service picks it up every interval (seconds).
+  store's highest id, up to the *fence* (``IdFence``): the highest id below
+  which no running transaction can still commit a row. Concurrent bridge
+  workers draw ids from one sequence and commit in any order; without the
+  fence, a sync between two commits would move the watermark past the ids
+  of the later one and lose its rows.
+* streamed tables (telemetry, ``stream=True``): an ``AFTER INSERT``
+  statement trigger sends ``NOTIFY elder_bi_sync, '<table>'`` (delivered on
+  commit); the service LISTENs on its own connection and, 200 ms after the
+  first notice (to batch a burst), syncs those tables only. PostgreSQL stays
+  the source of truth: a notice lost while the service is down costs
+  nothing, the next sync reads from the store's watermark.
 * deletes: an ``AFTER DELETE`` statement trigger on every synced table
   writes the deleted ids into ``bi_tombstone``; the engine turns each into a
   row ``_deleted = 1`` with a newer version, which ``FINAL`` drops.
@@ -27,10 +36,13 @@ Service: ``python -m trytond.modules.elder_bi.sync serve -d DB`` takes an
 exclusive lock on the data path (one owner), opens the store, answers
 ``POST /query`` (one SELECT, bearer token), ``/sync`` and ``/health`` on
 127.0.0.1 (``--listen``, default a free port) and syncs every
-``--interval`` seconds; it writes its address, token and heartbeat into
-``bi.configuration`` so that the trytond processes (web routes, cron)
-reach it. ``once`` runs one sync and exits; ``ddl [--cluster NAME]``
-prints the DDL.
+``--interval`` seconds (and at once on a notice); it writes its address,
+token and heartbeat into ``bi.configuration`` so that the trytond
+processes (web routes, cron) reach it. Every ``[elder_bi]
+optimize_interval`` seconds (3600; 0: never) it merges the parts of the
+tables read with ``FINAL`` (``OPTIMIZE … FINAL``, only where a partition
+has more than one part), so that ``FINAL`` has little left to collapse.
+``once`` runs one sync and exits; ``ddl [--cluster NAME]`` prints the DDL.
 """
 import argparse
 import datetime as dt
@@ -57,6 +69,8 @@ from .registry import TABLES, UPDATED
 logger = logging.getLogger(__name__)
 EPOCH = dt.datetime(1970, 1, 1)
 TOMBSTONE_TABLE = 'bi_tombstone'
+CHANNEL = 'elder_bi_sync'
+DEBOUNCE = 0.2
 SELECT_ONLY = re.compile(r'^\s*(SELECT|WITH)\b[^;]*;?\s*$', re.I | re.S)
 
 TRIGGER_FUNCTION = '''
@@ -66,6 +80,12 @@ BEGIN
         SELECT TG_TABLE_NAME, o.id FROM old_rows o;
     RETURN NULL;
 END $$ LANGUAGE plpgsql'''
+NOTIFY_FUNCTION = '''
+CREATE OR REPLACE FUNCTION bi_notify() RETURNS trigger AS $$
+BEGIN
+    PERFORM pg_notify('%s', TG_TABLE_NAME);
+    RETURN NULL;
+END $$ LANGUAGE plpgsql''' % CHANNEL
 
 
 def micros(value):
@@ -80,6 +100,10 @@ def overlap_seconds():
     return config.getint('elder_bi', 'overlap', default=120)
 
 
+def optimize_seconds():
+    return config.getint('elder_bi', 'optimize_interval', default=3600)
+
+
 def ensure_tombstone_table(cursor):
     cursor.execute(
         'CREATE TABLE IF NOT EXISTS bi_tombstone ('
@@ -87,6 +111,108 @@ def ensure_tombstone_table(cursor):
         'rid INTEGER NOT NULL, '
         "deleted_at TIMESTAMP NOT NULL DEFAULT (now() AT TIME ZONE 'UTC'))")
     cursor.execute(TRIGGER_FUNCTION)
+    cursor.execute(NOTIFY_FUNCTION)
+
+
+def _has_trigger(cursor, table, name):
+    cursor.execute('SELECT 1 FROM pg_trigger WHERE tgrelid = '
+        'to_regclass(%s) AND tgname = %s', (table, name))
+    return cursor.fetchone() is not None
+
+
+def ensure_triggers(cursor, table):
+    """The triggers of a synced PostgreSQL table: tombstones of deletes,
+    NOTIFY on insert for streamed tables. Created only when missing (CREATE
+    TRIGGER locks out the writers of the table while it runs)"""
+    if table.deletes and not _has_trigger(
+            cursor, table.table, 'bi_tombstone_trg'):
+        ensure_tombstone_table(cursor)
+        cursor.execute(
+            'CREATE OR REPLACE TRIGGER bi_tombstone_trg AFTER DELETE ON %s '
+            'REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT '
+            'EXECUTE FUNCTION bi_tombstone_log()' % table.table)
+    if table.stream and not _has_trigger(
+            cursor, table.table, 'bi_notify_trg'):
+        ensure_tombstone_table(cursor)
+        cursor.execute(
+            'CREATE OR REPLACE TRIGGER bi_notify_trg AFTER INSERT ON %s '
+            'FOR EACH STATEMENT EXECUTE FUNCTION bi_notify()' % table.table)
+
+
+class IdFence:
+    """The ids of the ``id`` tables that are safe to sync: a row with an id
+    at or below the fence is committed (or never will be).
+
+    At each check, on its own autocommit connection and before the sync's
+    transaction takes its snapshot: the sequence's last value L, then the
+    transactions holding a write lock on the table (an INSERT takes it
+    before it draws ids). L becomes the fence once those transactions have
+    ended (at once when there are none; otherwise at a later check)."""
+
+    def __init__(self, database):
+        self.database = database
+        self.connection = None
+        self.fences = {}
+        self.pending = {}
+
+    def connect(self):
+        import psycopg
+
+        from trytond import backend
+        if self.connection is None or self.connection.closed:
+            self.connection = psycopg.connect(autocommit=True,
+                **backend.Database._connection_params(self.database))
+        return self.connection
+
+    def close(self):
+        if self.connection is not None:
+            self.connection.close()
+            self.connection = None
+
+    def check(self, tables):
+        "Return {store table: fence} of the id tables"
+        try:
+            return self._check(tables)
+        except Exception:
+            self.close()
+            raise
+
+    def _check(self, tables):
+        conn = self.connect()
+        for table in tables:
+            if table.watermark != 'id':
+                continue
+            relation = table.table.strip('"')
+            found = conn.execute(
+                "SELECT pg_get_serial_sequence(%s, 'id') "
+                "WHERE to_regclass(%s) IS NOT NULL",
+                (relation, relation)).fetchone()
+            if not found or not found[0]:
+                continue
+            sequence = found[0]
+            last, called = conn.execute(
+                'SELECT last_value, is_called FROM %s' % sequence  # noqa: S608 (name from pg_get_serial_sequence)
+                ).fetchone()
+            last = last if called else 0
+            writers = {r[0] for r in conn.execute(
+                    "SELECT virtualtransaction FROM pg_locks "
+                    "WHERE locktype = 'relation' AND relation = "
+                    "to_regclass(%s) AND mode = 'RowExclusiveLock' "
+                    "AND pid != pg_backend_pid()", (relation,))}
+            pending = self.pending.setdefault(table.name, [])
+            pending.append((last, writers))
+            waiting = set().union(*(w for _, w in pending))
+            running = {r[0] for r in conn.execute(
+                    "SELECT virtualxid FROM pg_locks "
+                    "WHERE locktype = 'virtualxid' "
+                    "AND virtualxid = ANY(%s)", (sorted(waiting),))
+                } if waiting else set()
+            while pending and not (pending[0][1] & running):
+                self.fences[table.name] = max(
+                    self.fences.get(table.name, 0), pending.pop(0)[0])
+            del pending[:-100]  # a stuck writer: keep the latest checks
+            self.fences.setdefault(table.name, 0)
+        return dict(self.fences)
 
 
 class SyncEngine:
@@ -96,6 +222,10 @@ class SyncEngine:
         self.store = store
         self.overlap = overlap_seconds() if overlap is None else overlap
         self._checked = {}
+        self._marks = {}
+        # {store table: highest id safe to sync} (IdFence), set by the
+        # service before each run; None: no fence (a single writer)
+        self.fences = None
 
     # --- discovery -------------------------------------------------------
     def available(self, table):
@@ -118,20 +248,13 @@ class SyncEngine:
             except Exception as error:
                 cursor.execute('ROLLBACK TO SAVEPOINT bi_check')
                 reason = str(error).splitlines()[0]
-            if reason is None and table.deletes:
-                self._ensure_trigger(cursor, table)
+            if reason is None:
+                ensure_triggers(cursor, table)
         self._checked[table.name] = reason
         return reason
 
     def tables(self):
         return [t for t in TABLES.values() if self.available(t) is None]
-
-    def _ensure_trigger(self, cursor, table):
-        ensure_tombstone_table(cursor)
-        cursor.execute(
-            'CREATE OR REPLACE TRIGGER bi_tombstone_trg AFTER DELETE ON %s '
-            'REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT '
-            'EXECUTE FUNCTION bi_tombstone_log()' % table.table)
 
     def ensure_store(self):
         for table in TABLES.values():
@@ -148,20 +271,50 @@ class SyncEngine:
             'SELECT max(%s) FROM $db.%s' % (column, table.name))  # noqa: S608 (identifiers from the registry, values bound as parameters)
         return rows[0][0] or 0
 
+    def optimize(self):
+        """Merge the parts of the tables read with FINAL where a partition
+        has more than one (the queries stay exact without it; FINAL is then
+        cheap). Return the names of the tables merged"""
+        local = '_local' if self.store.cluster else ''
+        _, rows = self.store.query('SELECT table FROM system.parts '
+            'WHERE database = {db:String} AND active '
+            'GROUP BY table, partition_id HAVING count() > 1',
+            {'db': self.store.db})
+        crowded = {r[0] for r in rows}
+        merged = []
+        for table in TABLES.values():
+            if table.watermark == 'id' or table.name + local not in crowded:
+                continue
+            self.store.command('OPTIMIZE TABLE $db.%s%s%s FINAL' % (
+                    table.name, local, ' ON CLUSTER %s' % self.store.cluster
+                    if self.store.cluster else ''))
+            merged.append(table.name)
+        return merged
+
     # --- sync --------------------------------------------------------------
-    def sync_table(self, table):
-        "Copy the changed rows of a table; return the number of rows"
+    def sync_table(self, table, cached=False):
+        """Copy the changed rows of a table; return the number of rows.
+        cached: an id table starts from the id this engine last wrote
+        (streamed syncs: no scan of the store for its watermark)"""
         cursor = Transaction().connection.cursor()
-        names = ['id'] + [c.name for c in table.columns] + ['_version']
-        json_columns = [i for i, c in enumerate(table.columns, 1)
+        synced = table.synced_columns()
+        names = ['id'] + [c.name for c in synced] + ['_version']
+        json_columns = [i for i, c in enumerate(synced, 1)
             if c.type == 'JSON']
         total = 0
-        mark = self.watermark(table)
+        if cached and table.name in self._marks:
+            mark = self._marks[table.name]
+        else:
+            mark = self.watermark(table)
+        if table.watermark == 'id':
+            self._marks[table.name] = mark
         if table.watermark == 'id':
             last = (mark,)
             where = 't.id > %s'
             order = 't.id'
             head = 't.id'
+            if self.fences is not None and table.name in self.fences:
+                where += ' AND t.id <= %d' % int(self.fences[table.name])
         else:
             start = (from_micros(mark) - dt.timedelta(seconds=self.overlap)
                 if mark else EPOCH)
@@ -195,6 +348,8 @@ class SyncEngine:
             total += len(rows)
             last = ((fetched[-1][0],) if table.watermark == 'id'
                 else (fetched[-1][0], fetched[-1][1]))
+            if table.watermark == 'id':
+                self._marks[table.name] = last[0]
             if len(fetched) < table.batch:
                 break
         return total
@@ -229,9 +384,11 @@ class SyncEngine:
             mark = fetched[-1][0]
         return total
 
-    def run(self, names=None):
+    def run(self, names=None, streamed=None):
         """Sync every available table (or those named); return
-        {table: (rows, error or None)} and record the health"""
+        {table: (rows, error or None)} and record the health.
+        streamed: the monotonic time of the notice that asked for this
+        sync (the named tables start from their cached watermark)"""
         pool = Pool()
         Health = pool.get('bi.sync.table')
         results = {}
@@ -244,10 +401,11 @@ class SyncEngine:
                 continue
             started = time.monotonic()
             try:
-                rows = self.sync_table(table)
+                rows = self.sync_table(table, cached=bool(streamed))
                 results[table.name] = (rows, None, 'ok')
             except Exception as error:
                 logger.exception('sync of %s failed', table.name)
+                self._marks.pop(table.name, None)
                 results[table.name] = (0, str(error)[:500], 'error')
             logger.debug('%s: %s rows in %.2fs', table.name,
                 results[table.name][0], time.monotonic() - started)
@@ -256,7 +414,9 @@ class SyncEngine:
         except Exception as error:
             logger.exception('tombstones failed')
             results['_tombstones'] = (0, str(error)[:500], 'error')
-        Health.record(results)
+        delay = (int((time.monotonic() - streamed) * 1000)
+            if streamed else None)
+        Health.record(results, delay=delay)
         return results
 
     # --- agreement -----------------------------------------------------------
@@ -296,6 +456,13 @@ class SyncTableHealth(ModelSQL, ModelView):
     checked_at = fields.Timestamp("Checked At", readonly=True)
     agree = fields.Boolean("Store Agrees", readonly=True)
     error = fields.Text("Error", readonly=True)
+    streamed = fields.Boolean("Streamed", readonly=True,
+        help="New rows are synced on the database's notice, within about "
+        "a second, besides the periodic sync.")
+    last_streamed = fields.Timestamp("Last Streamed Sync", readonly=True)
+    stream_delay = fields.Integer("Stream Delay (ms)", readonly=True,
+        help="Last streamed sync: milliseconds from the database's notice "
+        "of new rows to the rows in the store.")
 
     @classmethod
     def __setup__(cls):
@@ -309,7 +476,16 @@ class SyncTableHealth(ModelSQL, ModelView):
     @classmethod
     def __register__(cls, module_name):
         super().__register__(module_name)
-        ensure_tombstone_table(Transaction().connection.cursor())
+        cursor = Transaction().connection.cursor()
+        ensure_tombstone_table(cursor)
+        # the NOTIFY triggers of the streamed tables already there (the
+        # service also creates them at its first sync of the table)
+        for table in TABLES.values():
+            if not table.stream:
+                continue
+            cursor.execute('SELECT to_regclass(%s)', (table.table,))
+            if cursor.fetchone()[0] is not None:
+                ensure_triggers(cursor, table)
 
     def get_lag(self, name):
         if not self.last_success:
@@ -317,7 +493,9 @@ class SyncTableHealth(ModelSQL, ModelView):
         return int((dt.datetime.utcnow() - self.last_success).total_seconds())
 
     @classmethod
-    def record(cls, results):
+    def record(cls, results, delay=None):
+        """Store the results of a sync run; delay: the milliseconds from
+        the notice to the end of a streamed run"""
         now = dt.datetime.utcnow()
         existing = {r.name: r for r in cls.search([])}
         to_save = []
@@ -328,6 +506,10 @@ class SyncTableHealth(ModelSQL, ModelView):
             table = TABLES.get(name)
             record.model = table.model if table else None
             record.description = table.description if table else None
+            record.streamed = bool(table and table.stream)
+            if delay is not None and state == 'ok':
+                record.last_streamed = now
+                record.stream_delay = delay
             record.state = state
             record.last_run = now
             record.last_rows = rows
@@ -382,11 +564,17 @@ class Service:
         self.store = store
         self.interval = interval
         self.engine = SyncEngine(store)
+        self.fence = IdFence(database)
         self.token = secrets.token_urlsafe(32)
         self.lock = threading.Lock()
         self.wake = threading.Event()
         self.stopped = threading.Event()
+        self.listening = threading.Event()
         self.last = {}
+        self.last_stream = {}
+        self.ensured = False
+        self.optimize_interval = optimize_seconds()
+        self.optimized = time.monotonic()
 
     def transaction(self, func):
         """Run func in a transaction, restarted with the table locks that
@@ -403,18 +591,111 @@ class Service:
             except TransactionError as error:
                 error.fix(extras)
 
-    def sync(self):
+    def sync(self, names=None, streamed=None):
+        """Sync every table (or the streamed tables named, on a notice
+        received at monotonic time streamed)"""
         def run():
-            self.engine.ensure_store()
-            results = self.engine.run()
+            if not streamed or not self.ensured:
+                self.engine.ensure_store()
+                self.ensured = True
+            results = self.engine.run(names, streamed=streamed)
             Pool().get('bi.configuration').heartbeat()
             return results
         with self.lock:
+            try:
+                self.engine.fences = self.fence.check(
+                    [t for t in TABLES.values() if t.watermark == 'id'
+                        and (not names or t.name in names)])
+            except Exception:
+                # no fence, no id table synced this time
+                logger.exception('id fence failed')
+                self.engine.fences = {t.name: -1 for t in TABLES.values()
+                    if t.watermark == 'id'}
             results = self.transaction(run)
-            self.last = {'at': dt.datetime.utcnow().isoformat(),
+            last = {'at': dt.datetime.utcnow().isoformat(),
                 'tables': {k: {'rows': v[0], 'error': v[1], 'state': v[2]}
                     for k, v in results.items()}}
-            return self.last
+            if streamed:
+                last['delay_ms'] = int(
+                    (time.monotonic() - streamed) * 1000)
+                self.last_stream = last
+            else:
+                self.last = last
+            return last
+
+    def optimize(self, force=False):
+        "Merge the parts of the FINAL-read tables when it is time"
+        if not force and (not self.optimize_interval or time.monotonic()
+                - self.optimized < self.optimize_interval):
+            return []
+        with self.lock:
+            self.optimized = time.monotonic()
+            merged = self.engine.optimize()
+        if merged:
+            logger.info('merged %s', ', '.join(merged))
+        return merged
+
+    def stream_tables(self):
+        "{PostgreSQL table: store table} of the streamed tables"
+        return {t.table.strip('"'): t.name for t in TABLES.values()
+            if t.stream}
+
+    def listen(self):
+        """LISTEN for the streamed tables' notices and sync them, 200 ms
+        after the first notice of a burst; reconnect when the connection
+        drops (the periodic sync covers the gap)"""
+        import psycopg
+
+        from trytond import backend
+        params = backend.Database._connection_params(self.database)
+        tables = self.stream_tables()
+        while not self.stopped.is_set():
+            try:
+                with psycopg.connect(autocommit=True, **params) as conn:
+                    conn.execute('LISTEN %s' % CHANNEL)
+                    self.listening.set()
+                    while not self.stopped.is_set():
+                        names, first = set(), None
+                        for notice in conn.notifies(timeout=1, stop_after=1):
+                            first = time.monotonic()
+                            names.add(notice.payload)
+                        if first is None:
+                            continue
+                        while (left := first + DEBOUNCE
+                                - time.monotonic()) > 0:
+                            for notice in conn.notifies(timeout=left):
+                                names.add(notice.payload)
+                        names = sorted(
+                            tables[n] for n in names if n in tables)
+                        if names:
+                            try:
+                                self.sync(names, streamed=first)
+                            except Exception:
+                                logger.exception('streamed sync failed')
+            except Exception:
+                self.listening.clear()
+                if self.stopped.is_set():
+                    break
+                logger.exception('listen failed, retrying in 5 s')
+                self.stopped.wait(5)
+        self.listening.clear()
+
+    def start(self):
+        "Start the periodic sync and the listener threads"
+        threads = [threading.Thread(target=self.loop, daemon=True),
+            threading.Thread(target=self.listen, daemon=True)]
+        for thread in threads:
+            thread.start()
+        self.threads = threads
+        return threads
+
+    def stop(self, timeout=30):
+        self.stopped.set()
+        self.wake.set()
+        for thread in getattr(self, 'threads', []):
+            thread.join(timeout)
+        with self.lock:
+            self.fence.close()
 
     def register(self, url):
         self.transaction(lambda: Pool().get(
@@ -427,6 +708,10 @@ class Service:
                 self.sync()
             except Exception:
                 logger.exception('sync failed')
+            try:
+                self.optimize()
+            except Exception:
+                logger.exception('optimize failed')
             self.wake.wait(self.interval)
             self.wake.clear()
 
@@ -468,7 +753,9 @@ def make_handler(service):
                 return self._answer(200, service.sync())
             if self.path == '/health':
                 return self._answer(200, {'pid': os.getpid(),
-                        'last': service.last})
+                        'last': service.last,
+                        'listening': service.listening.is_set(),
+                        'last_stream': service.last_stream})
             return self._answer(404, {'error': 'not found'})
     return Handler
 
@@ -541,15 +828,13 @@ def main(argv=None):
     service.register(url)
     logger.info('analytics service on %s, store %s', url, value)
     print('listening %s' % url, flush=True)
-    thread = threading.Thread(target=service.loop, daemon=True)
-    thread.start()
+    service.start()
     try:
         server.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
-        service.stopped.set()
-        service.wake.set()
+        service.stop()
         server.server_close()
         store.close()
     return 0

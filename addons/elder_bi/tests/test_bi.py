@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import io
 import json
+import time
 
 import gmssl_pyx
 
@@ -13,11 +14,12 @@ from trytond.modules.elder_base.tests.tools import citizen_id, region
 from trytond.modules.elder_bi.routes import (
     _is_viewer, dashboard_data, resolve_region)
 from trytond.modules.elder_bi.standin import StandIn
-from trytond.modules.elder_bi.sync import SyncEngine
+from trytond.modules.elder_bi.sync import Service, SyncEngine
 from trytond.modules.elder_service.tests.tools import (
     create_order, create_user, home_elder)
 from trytond.pool import Pool
-from trytond.tests.test_tryton import ModuleTestCase, with_transaction
+from trytond.tests.test_tryton import (
+    DB_NAME, ModuleTestCase, with_transaction)
 from trytond.transaction import Transaction
 
 from .tools import drop, fresh_store
@@ -115,6 +117,10 @@ class ElderBiStoreTestCase(ModuleTestCase):
             "FROM $db.telemetry WHERE message_id = 'm1'")
         self.assertEqual(rows[0][0], 70)
         self.assertEqual(json.loads(rows[0][1])['battery'], 80)
+        # the hot paths as typed columns, computed by the store
+        _, rows = self.store.query("SELECT heart_rate, battery, spo2 "
+            "FROM $db.telemetry WHERE message_id = 'm1'")
+        self.assertEqual(rows, [[70.0, 80.0, None]])
         # updates
         Order.cancel([orders[0]])
         Elder.write([xc[1]], {'categories': [('remove', [
@@ -132,6 +138,142 @@ class ElderBiStoreTestCase(ModuleTestCase):
         before = self.live('orders', 'id, state, _version')
         self.sync()
         self.assertEqual(self.live('orders', 'id, state, _version'), before)
+
+    def test_stream_telemetry(self):
+        "Telemetry reaches the store on the database's notice, not the poll"
+        pool = Pool(DB_NAME)
+
+        def committed(func):
+            with Transaction().start(DB_NAME, 0) as transaction:
+                result = func()
+                transaction.commit()
+                return result
+
+        def create_device():
+            Device = pool.get('device.device')
+            type_, = pool.get('device.type').search([('code', '=', 'WATCH')])
+            record, = Device.create([{'type': type_.id, 'protocol': 'mqtt',
+                        'identifier': 'STREAM1'}])
+            return record.id
+        device_id = committed(create_device)
+
+        def cleanup():
+            def delete():
+                cursor = Transaction().connection.cursor()
+                cursor.execute('DELETE FROM device_telemetry '
+                    'WHERE device = %s', (device_id,))
+                cursor.execute('DELETE FROM device_device WHERE id = %s',
+                    (device_id,))
+                cursor.execute('DELETE FROM bi_sync_table')
+            committed(delete)
+        self.addCleanup(cleanup)
+
+        # a poll interval that the test cannot wait for: only the notice
+        # can bring the rows
+        service = Service(DB_NAME, self.store, interval=3600)
+        service.start()
+        self.addCleanup(service.stop)
+        deadline = time.monotonic() + 120
+        while not (service.last and service.listening.is_set()):
+            self.assertLess(time.monotonic(), deadline, 'service not started')
+            time.sleep(0.05)
+        self.assertEqual(
+            service.last['tables']['telemetry']['state'], 'ok')
+
+        def count():
+            _, rows = self.store.query('SELECT count(), max(heart_rate) '
+                'FROM $db.telemetry WHERE device = {d:UInt32}',
+                {'d': device_id})
+            return tuple(rows[0])
+        self.assertEqual(count(), (0, None))
+        committed(lambda: pool.get('device.device').ingest([
+                    event('STREAM1', 's%s' % i, kind='vitals',
+                        heart_rate=60 + i) for i in range(3)]))
+        written = time.monotonic()
+        while not service.last_stream and time.monotonic() - written < 30:
+            time.sleep(0.05)
+        # well before the poll: the streamed sync did it, and says so
+        self.assertIn('telemetry', service.last_stream['tables'])
+        self.assertEqual(
+            service.last_stream['tables']['telemetry']['rows'], 3)
+        self.assertEqual(count(), (3, 62))
+
+        def health():
+            record, = pool.get('bi.sync.table').search(
+                [('name', '=', 'telemetry')])
+            return (record.streamed, record.state,
+                record.stream_delay is not None, bool(record.last_streamed))
+        self.assertEqual(committed(health), (True, 'ok', True, True))
+        # a second burst is picked up from the cached watermark
+        committed(lambda: pool.get('device.device').ingest([
+                    event('STREAM1', 's9', kind='vitals', heart_rate=90)]))
+        first = service.last_stream
+        written = time.monotonic()
+        while (service.last_stream is first
+                and time.monotonic() - written < 30):
+            time.sleep(0.05)
+        self.assertEqual(
+            service.last_stream['tables']['telemetry']['rows'], 1)
+        self.assertEqual(count(), (4, 90))
+
+    def test_id_fence(self):
+        "Telemetry committed out of id order is not skipped"
+        import psycopg
+
+        from trytond import backend
+        pool = Pool(DB_NAME)
+
+        def committed(func):
+            with Transaction().start(DB_NAME, 0) as transaction:
+                result = func()
+                transaction.commit()
+                return result
+
+        def create_device():
+            Device = pool.get('device.device')
+            type_, = pool.get('device.type').search([('code', '=', 'WATCH')])
+            record, = Device.create([{'type': type_.id, 'protocol': 'mqtt',
+                        'identifier': 'FENCE1'}])
+            return record.id
+        device_id = committed(create_device)
+        params = backend.Database._connection_params(DB_NAME)
+        slow = psycopg.connect(**params)
+        fast = psycopg.connect(autocommit=True, **params)
+
+        def cleanup():
+            slow.rollback()
+            slow.close()
+            fast.execute('DELETE FROM device_telemetry WHERE device = %s',
+                (device_id,))
+            fast.execute('DELETE FROM device_device WHERE id = %s',
+                (device_id,))
+            fast.execute('DELETE FROM bi_sync_table')
+            fast.close()
+        self.addCleanup(cleanup)
+        service = Service(DB_NAME, self.store, interval=3600)
+        self.addCleanup(service.stop)
+        service.sync()
+        insert = ('INSERT INTO device_telemetry (device, ts, kind, "values", '
+            'message_id, create_uid, create_date) VALUES (%s, '
+            "now() AT TIME ZONE 'UTC', 'vitals', %s, %s, 0, "
+            "now() AT TIME ZONE 'UTC') RETURNING id")
+
+        def write(conn, message):
+            return conn.execute(insert, (device_id, json.dumps(
+                        {'heart_rate': 70}), message)).fetchone()[0]
+
+        def stored():
+            _, rows = self.store.query('SELECT id FROM $db.telemetry '
+                'WHERE device = {d:UInt32} ORDER BY id', {'d': device_id})
+            return [r[0] for r in rows]
+        first = write(slow, 'f1')  # drawn first, committed last
+        second = write(fast, 'f2')
+        self.assertLess(first, second)
+        service.sync()
+        self.assertEqual(stored(), [])  # held back behind the open write
+        slow.commit()
+        service.sync()
+        self.assertEqual(stored(), [first, second])
 
     @with_transaction()
     def test_dashboard_scope(self):
