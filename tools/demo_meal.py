@@ -18,7 +18,12 @@ transaction, after demo_face and before demo_settlement) or on its own:
 - last month's lunches checked in by ID card at the counter (so that the
   settlement of demo_settlement takes them into the 新城区 statement and
   its supplier invoice, account 500107), one with a second meal at another
-  point, and the anomalies detected.
+  point, and the anomalies detected;
+- pre-orders of the demo family account (``family.demo@example.com`` of
+  demo_service) for its older person at the nearest point serving them:
+  tomorrow's lunch (dine-in) and the day after's dinner (pick-up), placed
+  through the mini program, so the meal page of the mini program and the
+  family meal API show them (and they can be cancelled).
 
 Nothing is loaded when the canteen exists already.
 """
@@ -29,6 +34,8 @@ import sys
 from decimal import Decimal
 
 POINT_CODE = 'DEMO-XC01'
+# the demo family account of demo_service (family API, mini program)
+FAMILY_EMAIL = 'family.demo@example.com'
 OTHER_CODE = 'DEMO-XC02'
 
 
@@ -128,7 +135,8 @@ def load(pool, seed=2026):
                     ('羊肉萝卜汤、荞面', '12.00', 560, ['halal', 'soft']),
                     ]])
         monday = _monday(first)
-        while monday <= today:
+        # up to next week: families see and pre-order the coming days
+        while monday <= today + dt.timedelta(days=7):
             menu, = Menu.create([{
                         'point': record.id, 'kind': 'weekly',
                         'start_date': monday,
@@ -199,9 +207,62 @@ def load(pool, seed=2026):
                 when=dt.datetime.combine(day, dt.time(12)),
                 payment_method='cash')
     anomalies = Anomaly.detect(first, today)
+    pre_orders = _family_pre_orders(pool, today, first)
     log(f'meal demo: 2 points, {len(members)} registered, {served} lunches '
-        f'last month, {len(anomalies)} anomalies')
-    return {'point': point.id, 'served': served}
+        f'last month, {len(anomalies)} anomalies, {len(pre_orders)} '
+        f'pre-orders of the demo family')
+    return {'point': point.id, 'served': served, 'pre_orders': pre_orders}
+
+
+def _family_pre_orders(pool, today, first):
+    """Pre-orders of the demo family account (demo_service) through the
+    mini program for its older person, at the nearest point serving them"""
+    from trytond.modules.elder_meal.family import CHANNEL, serving_points
+    WebUser = pool.get('web.user')
+    Contact = pool.get('elder.contact')
+    Menu = pool.get('meal.menu')
+    Order = pool.get('meal.order')
+    Entitlement = pool.get('elder.entitlement')
+    users = WebUser.search([('email', '=', FAMILY_EMAIL)], limit=1)
+    if not users or not users[0].party:
+        log(f'no family account {FAMILY_EMAIL}: no pre-orders')
+        return []
+    user, = users
+    contacts = Contact.search([
+            ('party', '=', user.party.id),
+            ('elder.state', '=', 'active'),
+            ], order=[('id', 'ASC')])
+    for contact in contacts:
+        elder = contact.elder
+        points = serving_points(pool, elder)
+        if points:
+            break
+    else:
+        log(f'no meal point serves the older people of {FAMILY_EMAIL}')
+        return []
+    point = points[0]
+    Entitlement.evaluate([elder], first)
+    created = []
+    for days, period, mode in [(1, 'lunch', 'dine_in'),
+            (2, 'dinner', 'pickup')]:
+        date = today + dt.timedelta(days=days)
+        offers = Menu.offers(point, date, period)
+        if not offers or Order.search([
+                    ('elder', '=', elder.id), ('date', '=', date),
+                    ('meal_period', '=', period),
+                    ('state', '=', 'ordered')], limit=1):
+            continue
+        order, = Order.create([{
+                    'point': point.id, 'elder': elder.id, 'date': date,
+                    'meal_period': period, 'channel': CHANNEL,
+                    'service_mode': mode, 'offer': offers[0].id,
+                    'web_user': user.id,
+                    'request_key': f'demo-meal-{date:%Y%m%d}-{period}',
+                    }])
+        created.append(order.id)
+    log(f'{FAMILY_EMAIL}: {len(created)} meal pre-orders for {elder.name} '
+        f'at {point.name}')
+    return created
 
 
 def main():

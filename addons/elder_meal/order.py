@@ -24,7 +24,7 @@ from sql.operators import Equal
 
 from trytond.i18n import gettext
 from trytond.model import (
-    Exclude, Index, ModelSQL, ModelView, Workflow, fields)
+    Exclude, Index, ModelSQL, ModelView, Unique, Workflow, fields)
 from trytond.modules.elder_base.identity import parse_citizen_id
 from trytond.modules.elder_face.attempt import REASONS as FACE_REASONS
 from trytond.pool import Pool
@@ -99,6 +99,7 @@ class Order(Workflow, ModelSQL, ModelView):
         'delivery_latitude': 'sensitive', 'delivery_longitude': 'sensitive',
         'delivery_distance': 'sensitive', 'face_attempt': 'sensitive',
         'cancel_reason': 'personal', 'served_by': 'internal',
+        'web_user': 'personal', 'request_key': 'internal',
         }
     _states = {'readonly': Eval('state') != 'ordered'}
 
@@ -159,6 +160,11 @@ class Order(Workflow, ModelSQL, ModelView):
         "home, or the home has no coordinates.")
     cancel_reason = fields.Char("Cancellation Reason", states={
             'readonly': Eval('state') != 'ordered'})
+    web_user = fields.Many2One('web.user', "Family Account", readonly=True,
+        ondelete='RESTRICT',
+        help="The family member who pre-ordered through the mini program.")
+    request_key = fields.Char("Request Key", readonly=True,
+        help="The idempotency key of the family's submission.")
     state = fields.Selection(STATES, "State", readonly=True, required=True)
     state_string = state.translated('state')
 
@@ -178,6 +184,8 @@ class Order(Workflow, ModelSQL, ModelView):
                     (t.meal_period, Equal),
                     where=(t.state == 'ordered')),
                 'elder_meal.msg_double_order'),
+            ('family_request_uniq', Unique(t, t.web_user, t.request_key),
+                'elder_service.msg_family_key_reused'),
             ]
         cls._sql_indexes.update({
                 Index(t, (t.point, Index.Range()), (t.date, Index.Range())),

@@ -42,6 +42,7 @@ INSPECTION_STATUS = [
     ]
 LICENCE_WARNING_DAYS = 30
 INSPECTION_INTERVAL_DAYS = 180
+DEFAULT_ORDER_CUTOFF = 2
 
 
 def distance_m(lat1, lon1, lat2, lon2):
@@ -87,6 +88,10 @@ class Point(DeactivableMixin, ModelSQL, ModelView):
         states={'invisible': ~Eval('delivery'),
             'required': Eval('delivery', False)})
     periods = fields.One2Many('meal.point.period', 'point', "Opening Hours")
+    order_cutoff = fields.Integer("Pre-order Cut-off (hours)", required=True,
+        domain=[('order_cutoff', '>=', 0), ('order_cutoff', '<=', 168)],
+        help="Families order and cancel a meal until this many hours "
+        "before the meal period opens.")
     licence_number = fields.Char("Food Business Licence",
         help="食品经营许可证 number.")
     licence_expiry = fields.Date("Licence Expiry")
@@ -131,6 +136,10 @@ class Point(DeactivableMixin, ModelSQL, ModelView):
     @staticmethod
     def default_capacity():
         return 0
+
+    @staticmethod
+    def default_order_cutoff():
+        return DEFAULT_ORDER_CUTOFF
 
     def get_rec_name(self, name):
         return '%s %s' % (self.code, self.name)
@@ -235,6 +244,17 @@ class Point(DeactivableMixin, ModelSQL, ModelView):
 
     def serves(self, meal_period):
         return any(p.meal_period == meal_period for p in self.periods)
+
+    def preorder_deadline(self, date, meal_period):
+        """Until when families order and cancel the meal of the period on
+        date (the opening minus the cut-off), or None if not served"""
+        for period in self.periods:
+            if period.meal_period == meal_period:
+                hours = (self.order_cutoff if self.order_cutoff is not None
+                    else DEFAULT_ORDER_CUTOFF)
+                return (dt.datetime.combine(date, period.start)
+                    - dt.timedelta(hours=hours))
+        return None
 
     @classmethod
     def validate_fields(cls, points, field_names):

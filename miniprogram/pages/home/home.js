@@ -40,6 +40,9 @@ Component({
     book(event) {
       wx.navigateTo({ url: '/pages/book/book?elder=' + event.currentTarget.dataset.id });
     },
+    meal(event) {
+      wx.navigateTo({ url: '/pages/meal/meal?elder=' + event.currentTarget.dataset.id });
+    },
     bind() {
       wx.navigateTo({ url: '/pages/bind/bind' });
     },
