@@ -91,3 +91,31 @@ STYLE_JS = '''el => {
 def rgb(text):
     return tuple(int(float(v)) for v in
         text[text.index('(') + 1:text.index(')')].split(',')[:3])
+
+
+# --- sao ---------------------------------------------------------------------
+
+def menu_row(page, label):
+    "The row of sao's menu tree whose text matches the label (a regex)"
+    import re
+    return page.locator('#menu tbody tr').filter(
+        has=page.locator('div.column-char', has_text=re.compile(label)))
+
+
+def open_menu_path(page, labels, timeout=60_000):
+    "Expand the menu rows of labels[:-1] and open the last one"
+    for index, label in enumerate(labels[:-1]):
+        row = menu_row(page, label).first
+        row.wait_for(state='visible', timeout=timeout)
+        following = menu_row(page, labels[index + 1]).first
+        if not following.is_visible():
+            row.locator('span.expander').click()
+    target = menu_row(page, labels[-1]).first
+    target.wait_for(state='visible', timeout=timeout)
+    # one click opens a leaf of sao's menu (a double click opens it thrice)
+    target.locator('div.column-char').click()
+
+
+def active_tab(page):
+    "The tab sao shows"
+    return page.locator('#tabcontent > .tab-pane.active')

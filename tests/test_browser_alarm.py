@@ -51,6 +51,7 @@ paho = pytest.importorskip('paho.mqtt.client')
 
 from bridge import simulator, watch  # noqa: E402
 from test_bridge_mqtt import Broker, BridgeProcess, wait_for  # noqa: E402
+from h5_tools import active_tab, open_menu_path  # noqa: E402
 
 sys.path.insert(0, str(ROOT / 'tools'))
 import elderctl  # noqa: E402
@@ -298,3 +299,90 @@ def test_alarms_reach_agent_screen(web_server, page, transports):
         # the same alarm was popped on the agent's desktop
         assert any(label in p['body'] for p in popups), (label, popups)
     assert re.search('[\u4e00-\u9fff]', ''.join(p['body'] for p in popups))
+
+    # 4. The agent handles the watch's SOS end to end from the alarm queue
+    # (告警处置队列), each step a button of the handling form: accept → call
+    # the older person → reached → dispatch help (family notified) →
+    # follow-up → close with the outcome; every step timestamped and
+    # attributed to the agent, and the device alarm closed with it.
+    _handle_sos(page, web_server.database, facts[WATCH][0])
+
+
+def _handling_state(database, handling):
+    return _query(database, 'SELECT state FROM call_alarm_handling '
+        'WHERE id = %s', [handling])[0][0]
+
+
+def _handle_sos(page, database, elder_name):
+    handling, = [h for h, in _query(database,
+            'SELECT h.id FROM call_alarm_handling h '
+            'JOIN device_alarm a ON a.id = h.alarm '
+            'JOIN device_device d ON d.id = a.device '
+            "WHERE d.identifier = %s AND h.state = 'waiting'", [WATCH])]
+    shot = 'alarm_queue.png'
+    try:
+        open_menu_path(page, [r'^(养老服务|Eldercare)$',
+                r'^(呼叫中心|Call Center)$', r'^(告警处置队列|Alarm Queue)$'])
+        tab = active_tab(page)
+        row = tab.locator('.treeview table.tree tbody tr').filter(
+            has_text=elder_name).filter(has_text='紧急呼叫').first
+        row.wait_for(state='visible')
+        page.screenshot(path=str(OUTPUT / shot))
+        # the list row opens its form (on a plain cell: not a link)
+        row.get_by_text('紧急呼叫').dblclick()
+        shot = 'alarm_handling.png'
+
+        def press(label, state):
+            button = tab.locator('div.form').get_by_role('button',
+                name=label, exact=True)
+            button.wait_for(state='visible')
+            button.click()
+            # some buttons ask first (dispatch, close)
+            confirm = page.locator('.modal.in').get_by_role('button',
+                name='确定', exact=True)
+            wait_for(lambda: confirm.is_visible()
+                or _handling_state(database, handling) == state,
+                timeout=60, message=f'{label}: asked or done')
+            if confirm.is_visible():
+                confirm.click()
+            wait_for(lambda: _handling_state(database, handling) == state,
+                timeout=60, message=f'{label} → {state}')
+
+        def choose(field, label):
+            select = tab.locator(f'div.form select[name="{field}"]').first
+            select.wait_for(state='visible')
+            select.select_option(label=label)
+            select.press('Tab')
+
+        press('受理', 'accepted')
+        press('呼叫老人', 'calling_elder')
+        reached = tab.locator('div.form').get_by_role('button',
+            name='已联系上', exact=True)
+        reached.click()
+        wait_for(lambda: _query(database, 'SELECT first_contact_at '
+                'FROM call_alarm_handling WHERE id = %s',
+                [handling])[0][0], timeout=60, message='first contact')
+        choose('dispatch_kind', '已通知家属')
+        press('派遣救助', 'dispatched')
+        press('跟进回访', 'follow_up')
+        choose('outcome', '电话解决')
+        press('关闭', 'closed')
+        page.wait_for_timeout(1000)
+    finally:
+        page.screenshot(path=str(OUTPUT / shot))
+
+    agent, = _query(database, 'SELECT id FROM res_user WHERE login = %s',
+        [AGENT])[0]
+    steps = _query(database, 'SELECT action, "user", at FROM call_alarm_step '
+        'WHERE handling = %s ORDER BY at, id', [handling])
+    assert [s[0] for s in steps] == ['accept', 'call_elder', 'reached',
+        'dispatch', 'follow_up', 'close'], steps
+    assert all(user == agent and at for _, user, at in steps), steps
+    accepted_by, closed_by, outcome, kind, alarm_state = _query(database,
+        'SELECT h.accepted_by, h.closed_by, h.outcome, h.dispatch_kind, '
+        'a.state FROM call_alarm_handling h '
+        'JOIN device_alarm a ON a.id = h.alarm WHERE h.id = %s',
+        [handling])[0]
+    assert (accepted_by, closed_by) == (agent, agent)
+    assert (outcome, kind, alarm_state) == (
+        'resolved_by_phone', 'family', 'closed')

@@ -49,7 +49,8 @@ SEAT = '8001'
 
 sys.path.insert(0, str(ROOT / 'tools'))
 import elderctl  # noqa: E402
-from h5_tools import server_python, sql  # noqa: E402
+from h5_tools import (  # noqa: E402
+    active_tab, open_menu_path, server_python, sql)
 
 RECORD_NOTIFICATIONS = """
 (() => {
@@ -248,29 +249,6 @@ def _login(page, url, database, login, password):
     page.goto(f'{url}#{database}')
 
 
-def _menu_row(page, label):
-    return page.locator('#menu tbody tr').filter(
-        has=page.locator('div.column-char', has_text=re.compile(label)))
-
-
-def _open_path(page, labels):
-    "Expand the menu rows of labels[:-1] and open the last one"
-    for index, label in enumerate(labels[:-1]):
-        row = _menu_row(page, label).first
-        row.wait_for(state='visible', timeout=TIMEOUT)
-        following = _menu_row(page, labels[index + 1]).first
-        if not following.is_visible():
-            row.locator('span.expander').click()
-    target = _menu_row(page, labels[-1]).first
-    target.wait_for(state='visible', timeout=TIMEOUT)
-    # one click opens a leaf of sao's menu (a double click opens it thrice)
-    target.locator('div.column-char').click()
-
-
-def _active_tab(page):
-    return page.locator('#tabcontent > .tab-pane.active')
-
-
 def _field_text(tab, name):
     "The value a form field's input shows"
     field = tab.locator(f'input[name="{name}"], textarea[name="{name}"]')
@@ -367,9 +345,9 @@ def test_call_pops_elder_on_agent_screen(web_server, page, telephony):
             ['answered', 'inbound', 'ended'])[0]
         assert expected[0] >= 3 and expected[1] >= 2, expected
         rate = round(100 * expected[1] / expected[0], 2)
-        _open_path(page, [r'^(养老服务|Eldercare)$', r'^(呼叫中心|Call Center)$',
+        open_menu_path(page, [r'^(养老服务|Eldercare)$', r'^(呼叫中心|Call Center)$',
                 r'^(运营指标|KPIs)$', r'^(每日接通率|Connection Rate per Day)$'])
-        tab = _active_tab(page)
+        tab = active_tab(page)
         tab.locator('.toolbar .title').filter(
             has_text=re.compile('接通率')).first.wait_for(state='visible')
         tab.locator('.graph svg, .graph canvas').first.wait_for(
@@ -401,7 +379,7 @@ def test_call_pops_elder_on_agent_screen(web_server, page, telephony):
         page.locator('#user-preferences > a.dropdown-toggle').click()
         item.wait_for(state='visible')
         item.click()
-        tab = _active_tab(page)
+        tab = active_tab(page)
         # the first call form of the server: views and the pop to load
         tab.locator('.toolbar .title').filter(
             # the notification opens the record under its model's name

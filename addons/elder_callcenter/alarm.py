@@ -177,11 +177,14 @@ class Handling(Workflow, ModelSQL, ModelView):
                         ['calling_elder', 'calling_contacts']),
                     'depends': ['state'],
                     },
+                # Not readonly without the help or the outcome: sao
+                # evaluates a button's states when the form is displayed,
+                # not when a field changes, so the agent could not click it
+                # after choosing; the button asks for them (translated).
                 'dispatch': {
                     'invisible': ~Eval('state').in_(
                         ['accepted', 'calling_elder', 'calling_contacts']),
-                    'readonly': ~Eval('dispatch_kind'),
-                    'depends': ['state', 'dispatch_kind'],
+                    'depends': ['state'],
                     },
                 'follow_up': {
                     'invisible': Eval('state') != 'dispatched',
@@ -191,8 +194,7 @@ class Handling(Workflow, ModelSQL, ModelView):
                     'invisible': ~Eval('state').in_(
                         ['accepted', 'calling_elder', 'calling_contacts',
                             'dispatched', 'follow_up']),
-                    'readonly': ~Eval('outcome'),
-                    'depends': ['state', 'outcome'],
+                    'depends': ['state'],
                     },
                 })
 
