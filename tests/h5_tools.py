@@ -119,3 +119,30 @@ def open_menu_path(page, labels, timeout=60_000):
 def active_tab(page):
     "The tab sao shows"
     return page.locator('#tabcontent > .tab-pane.active')
+
+
+# Records sao's desktop notifications, then shows them as the browser would
+RECORD_NOTIFICATIONS = """
+(() => {
+    const Original = window.Notification;
+    window.__notifications = [];
+    class Recorded extends Original {
+        constructor(title, options) {
+            window.__notifications.push(
+                {title: title, body: (options || {}).body || ''});
+            super(title, options);
+        }
+    }
+    window.Notification = Recorded;
+})();
+"""
+
+
+def demo_module(name):
+    "A demo loader of tools/ (demo, demo_device, demo_callcenter …)"
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        'elder_' + name, ROOT / 'tools' / f'{name}.py')
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -25,7 +25,6 @@ person, the address, the contacts and the last position. Screenshot:
 test-output/browser/alarm_notifications.png.
 """
 import datetime as dt
-import importlib.util
 import json
 import os
 import re
@@ -51,35 +50,11 @@ paho = pytest.importorskip('paho.mqtt.client')
 
 from bridge import simulator, watch  # noqa: E402
 from test_bridge_mqtt import Broker, BridgeProcess, wait_for  # noqa: E402
-from h5_tools import active_tab, open_menu_path  # noqa: E402
+from h5_tools import (  # noqa: E402
+    RECORD_NOTIFICATIONS, active_tab, demo_module, open_menu_path)
 
 sys.path.insert(0, str(ROOT / 'tools'))
 import elderctl  # noqa: E402
-
-# Records sao's desktop notifications, then shows them as the browser would
-RECORD_NOTIFICATIONS = """
-(() => {
-    const Original = window.Notification;
-    window.__notifications = [];
-    class Recorded extends Original {
-        constructor(title, options) {
-            window.__notifications.push(
-                {title: title, body: (options || {}).body || ''});
-            super(title, options);
-        }
-    }
-    window.Notification = Recorded;
-})();
-"""
-
-
-def _demo_module(name):
-    spec = importlib.util.spec_from_file_location(
-        'elder_' + name, ROOT / 'tools' / f'{name}.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
 
 def _query(database, sql, params=None):
     import psycopg
@@ -216,8 +191,8 @@ def transports(web_server, tmp_path):
 
 def test_alarms_reach_agent_screen(web_server, page, transports):
     watch_port, broker, bridge = transports
-    demo = _demo_module('demo')
-    demo_device = _demo_module('demo_device')
+    demo = demo_module('demo')
+    demo_device = demo_module('demo_device')
     facts = _device_facts(web_server.database)
     assert set(facts) == {WATCH, ZIGBEE_SMOKE, NBIOT_IMEI}, (
         'demo devices missing (tools/demo_device.py)', facts)

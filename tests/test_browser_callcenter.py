@@ -27,7 +27,6 @@ SIP URI. Then, with real SIP on loopback:
 Screenshots: test-output/browser/callcenter_pop.png (the call form),
 callcenter_notification.png (the notification menu), callcenter_kpi.png.
 """
-import importlib.util
 import json
 import os
 import re
@@ -50,31 +49,8 @@ SEAT = '8001'
 sys.path.insert(0, str(ROOT / 'tools'))
 import elderctl  # noqa: E402
 from h5_tools import (  # noqa: E402
-    active_tab, open_menu_path, server_python, sql)
-
-RECORD_NOTIFICATIONS = """
-(() => {
-    const Original = window.Notification;
-    window.__notifications = [];
-    class Recorded extends Original {
-        constructor(title, options) {
-            window.__notifications.push(
-                {title: title, body: (options || {}).body || ''});
-            super(title, options);
-        }
-    }
-    window.Notification = Recorded;
-})();
-"""
-
-
-def _demo_module(name):
-    spec = importlib.util.spec_from_file_location(
-        'elder_' + name, ROOT / 'tools' / f'{name}.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
+    RECORD_NOTIFICATIONS, active_tab, demo_module, open_menu_path,
+    server_python, sql)
 
 def _free_udp_port():
     while True:
@@ -111,7 +87,7 @@ def _prepare(database, phone_port):
     """The demo call center (loaded if the fixture's template predates it),
     seat 8001 at the test's sipp phone, the agent available without
     wrap-up time; returns the older person with the demo caller number."""
-    demo = _demo_module('demo_callcenter')
+    demo = demo_module('demo_callcenter')
     return server_python(database, f'''
 import sys
 sys.path.insert(0, {str(ROOT / 'tools')!r})
@@ -258,7 +234,7 @@ def _field_text(tab, name):
 
 def test_call_pops_elder_on_agent_screen(web_server, page, telephony):
     phone, elder = telephony
-    demo = _demo_module('demo')
+    demo = demo_module('demo')
     database = web_server.database
     before = sql(database, 'SELECT count(*) FROM call_call')[0][0]
     page.context.grant_permissions(['notifications'],

@@ -31,14 +31,12 @@ import datetime as dt
 import re
 
 from trytond.i18n import gettext
-from trytond.exceptions import UserError
 from trytond.modules.elder_service import family
 from trytond.modules.elder_service.family import (
-    FamilyError, _audit, _body, _contacts, _int, _json, _language,
-    _my_elder, _parse, _text, _web_user)
-from trytond.protocols.wrappers import HTTPStatus, with_pool, with_transaction
-from trytond.transaction import Transaction
-from trytond.wsgi import app
+    FamilyError, _audit, _body, _contacts, _int, _json, _my_elder, _parse,
+    _text, _web_user)
+from trytond.modules.elder_settlement.line import district_of
+from trytond.protocols.wrappers import HTTPStatus
 
 from .order import MODES
 from .point import MEAL_PERIODS, distance_m
@@ -59,28 +57,9 @@ def _fail(status, code, msg_id, **variables):
 
 
 def meal_route(path, methods):
-    """Register a family meal route: JSON errors, rollback on error, the
-    language of Accept-Language (Chinese by default)."""
-    def decorator(func):
-        def view(request, pool, **kwargs):
-            transaction = Transaction()
-            with transaction.set_context(language=_language(request)):
-                try:
-                    return func(request, pool, **kwargs)
-                except FamilyError as e:
-                    transaction.rollback()
-                    return _json({'error': e.message, 'code': e.code},
-                        e.status)
-                except UserError as e:
-                    # a rule of the model refused the data
-                    transaction.rollback()
-                    return _json({'error': e.message, 'code': 'invalid'},
-                        HTTPStatus.UNPROCESSABLE_ENTITY)
-        view.__name__ = 'meal_family_' + func.__name__
-        view.__doc__ = func.__doc__
-        return app.route(PREFIX + path, methods=methods)(
-            with_pool(with_transaction()(view)))
-    return decorator
+    "Register a family meal route (elder_service's family route rules)"
+    return family.family_route(path, methods, prefix=PREFIX,
+        name='meal_family_')
 
 
 def _now():
@@ -101,16 +80,6 @@ def _labels(pool):
 
 # --- meal points ---------------------------------------------------------
 
-def _district(region):
-    "The district (county level) of the region, or the region itself"
-    current = region
-    while current:
-        if current.level == 'county':
-            return current
-        current = current.parent
-    return region
-
-
 def _distance(point, elder):
     if None in (point.latitude, point.longitude, elder.latitude,
             elder.longitude):
@@ -129,7 +98,7 @@ def serving_points(pool, elder):
     """The meal points serving the older person: active, in their district,
     with a licence not expired and opening hours; nearest first"""
     Point = pool.get('meal.point')
-    district = _district(elder.region)
+    district = district_of(elder.region)
     points = [p for p in Point.search([
                 ('active', '=', True),
                 ('region', 'child_of', [district.id], 'parent'),

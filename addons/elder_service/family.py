@@ -81,9 +81,10 @@ def _language(request):
     return DEFAULT_LANGUAGE
 
 
-def family_route(path, methods):
+def family_route(path, methods, prefix=PREFIX, name=''):
     """Register a family route: JSON errors, rollback on error, language
-    from Accept-Language (Chinese by default)."""
+    from Accept-Language (Chinese by default). Other modules' family APIs
+    register theirs with their prefix, and a name prefix for the view."""
     def decorator(func):
         def view(request, pool, **kwargs):
             transaction = Transaction()
@@ -99,9 +100,9 @@ def family_route(path, methods):
                     transaction.rollback()
                     return _json({'error': e.message, 'code': 'invalid'},
                         HTTPStatus.UNPROCESSABLE_ENTITY)
-        view.__name__ = func.__name__
+        view.__name__ = name + func.__name__
         view.__doc__ = func.__doc__
-        return app.route(PREFIX + path, methods=methods)(
+        return app.route(prefix + path, methods=methods)(
             with_pool(with_transaction()(view)))
     return decorator
 
