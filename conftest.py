@@ -218,7 +218,12 @@ def web_server():
     env = elderctl.tryton_env(uri)
     for name in ['DB_NAME', 'DB_CACHE', 'TRYTOND_DATABASE__PATH']:
         env.pop(name, None)
-    env.update(ELDER_ACCESS_LOG='-', TRYTOND_LOGGING_LEVEL='30')
+    # No database list on the login page: trytond builds it by connecting to
+    # every database of the server, which waits while another test run
+    # holds a lock in one (minutes while modules are activated); the tests
+    # type the name, as users of a server with list = False do.
+    env.update(ELDER_ACCESS_LOG='-', TRYTOND_LOGGING_LEVEL='30',
+        TRYTOND_DATABASE__LIST='False')
     # Built once per run (elderctl drops test_* databases first) and copied
     # for each process, since every pytest-xdist worker gets its own server.
     template = 'test_web'

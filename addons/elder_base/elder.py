@@ -6,11 +6,13 @@ from trytond.i18n import gettext
 from trytond.model import (
     Index, ModelSQL, ModelView, Unique, Workflow, fields, sequence_ordered)
 from trytond.pool import Pool
+from trytond.model.fields import SQL_OPERATORS
 from trytond.pyson import Eval
-from trytond.transaction import Transaction
+from trytond.tools import grouped_slice
+from trytond.transaction import Transaction, without_check_access
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
-from trytond.modules.elder_security.crypto import EncryptedMixin
+from trytond.modules.elder_security.crypto import IN_MAX, EncryptedMixin
 
 from .exceptions import DeathDateError, InvalidCitizenID, InvalidPhone
 from .identity import normalize_phone, parse_citizen_id
@@ -92,7 +94,7 @@ def encrypted(field, index=False):
     elder_security.crypto); the model declares <name>_enc (and <name>_bidx
     when index) as stored Char fields"""
     return fields.Function(
-        field, 'get_encrypted', setter='set_encrypted',
+        field, 'get_encrypted_value', setter='set_encrypted',
         searcher='search_encrypted' if index else None)
 
 
@@ -262,19 +264,36 @@ class Elder(EncryptedMixin, Workflow, ModelSQL, ModelView):
     def encrypted_normalize(cls, name, value):
         return normalize_encrypted(name, value)
 
-    def get_age(self, name):
-        if not self.birth_date:
-            return None
-        end = self.death_date or dt.date.today()
-        years = end.year - self.birth_date.year
-        if (end.month, end.day) < (self.birth_date.month, self.birth_date.day):
-            years -= 1
-        return years
+    @classmethod
+    def get_age(cls, elders, name):
+        # One query for the list, not a load of every field of each record
+        table = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        today = dt.date.today()
+        ages = {e.id: None for e in elders}
+        for sub_ids in grouped_slice(list(ages), IN_MAX):
+            cursor.execute(*table.select(
+                    table.id, table.birth_date, table.death_date,
+                    where=SQL_OPERATORS['in'](table.id, list(sub_ids))))
+            for id_, birth_date, death_date in cursor:
+                ages[id_] = age_at(birth_date, death_date or today)
+        return ages
 
-    def get_guardian(self, name):
-        for contact in self.contacts:
-            if contact.is_guardian:
-                return contact.id
+    @classmethod
+    def get_guardian(cls, elders, name):
+        "The first guardian in the order of the contacts"
+        pool = Pool()
+        Contact = pool.get('elder.contact')
+        guardians = {e.id: None for e in elders}
+        with without_check_access():
+            for sub_ids in grouped_slice(list(guardians), IN_MAX):
+                for contact in Contact.search([
+                            ('elder', 'in', list(sub_ids)),
+                            ('is_guardian', '=', True),
+                            ]):
+                    if guardians[contact.elder.id] is None:
+                        guardians[contact.elder.id] = contact.id
+        return guardians
 
     @fields.depends('id_number')
     def on_change_id_number(self):
@@ -403,6 +422,16 @@ class Elder(EncryptedMixin, Workflow, ModelSQL, ModelView):
         if date > Pool().get('ir.date').today():
             raise DeathDateError(gettext('elder_base.msg_death_date_future'))
         cls.write(elders, {'death_date': date})
+
+
+def age_at(birth_date, end):
+    "Whole years from birth_date to end (None without a birth date)"
+    if not birth_date:
+        return None
+    years = end.year - birth_date.year
+    if (end.month, end.day) < (birth_date.month, birth_date.day):
+        years -= 1
+    return years
 
 
 def check_phone(phone, owner):

@@ -1,7 +1,11 @@
 # This file is part of the eldercare platform. See LICENSE.
+from sql.conditionals import Coalesce
+
+from trytond import backend
 from trytond.model import (
     DeactivableMixin, Index, ModelSQL, ModelView, Unique, fields, tree)
 from trytond.pyson import Eval
+from trytond.transaction import Transaction
 
 LEVELS = [
     ('province', "Province"),
@@ -36,7 +40,23 @@ class Region(DeactivableMixin, tree(separator=' / '), ModelSQL, ModelView):
             ('code_uniq', Unique(t, t.code), 'elder_base.msg_region_code_unique'),
             ]
         cls._sql_indexes.add(Index(t, (t.path, Index.Similarity(begin=True))))
+        # The record rules' child_of filters on COALESCE(path, '') LIKE
+        # '<path>%': with this index PostgreSQL keeps statistics of the
+        # expression and estimates the regions of a scope (48 of 60, not 1),
+        # so a supervisor's order list scans the orders by date instead of
+        # every order of every older person of the scope (483 → 15 ms).
+        cls._sql_indexes.add(Index(t,
+                (Coalesce(t.path, ''), Index.Similarity(begin=True))))
         cls._order.insert(0, ('code', 'ASC'))
+
+    @classmethod
+    def _update_sql_indexes(cls, concurrently=False):
+        super()._update_sql_indexes(concurrently=concurrently)
+        if backend.name == 'postgresql':
+            # statistics of the COALESCE(path, '') index (a small table
+            # that autovacuum may never analyse again)
+            Transaction().connection.cursor().execute(
+                'ANALYZE "%s"' % cls._table)
 
     @classmethod
     def search_rec_name(cls, name, clause):

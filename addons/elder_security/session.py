@@ -2,10 +2,15 @@
 "Login lockout and idle session timeout."
 import datetime
 import logging
+from secrets import compare_digest
+
+from sql import Null
+
+from trytond import config
 
 from trytond.model import ModelSQL, ModelView, fields
 from trytond.pool import Pool, PoolMeta
-from trytond.transaction import without_check_access
+from trytond.transaction import Transaction, without_check_access
 
 logger = logging.getLogger(__name__)
 
@@ -90,6 +95,48 @@ class Session(metaclass=PoolMeta):
 
     @classmethod
     def check(cls, user, key, domain=None):
+        """trytond's check (max_age, by user and IP address) and the idle
+        timeout, in one query when there is no domain (every request
+        checks its session)"""
+        if domain:
+            return cls._check_orm(user, key, domain=domain)
+        now = datetime.datetime.now()
+        max_age = datetime.timedelta(
+            seconds=config.getint('session', 'max_age'))
+        ip_address, _ = Transaction().remote_address()
+        ip_address = str(ip_address) if ip_address else None
+        table = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*table.select(
+                table.id, table.key, table.create_date, table.write_date,
+                where=(table.create_uid == user)
+                & (table.ip_address == ip_address
+                    if ip_address is not None
+                    else table.ip_address == Null)))
+        find, last_reset, found_id = None, None, None
+        to_delete = []
+        for id_, session_key, create_date, write_date in cursor:
+            if abs(create_date - now) < max_age:
+                if compare_digest(session_key, key):
+                    find = True
+                    last_reset = write_date or create_date
+                    found_id = id_
+            else:
+                if find is None and compare_digest(session_key, key):
+                    find = False
+                to_delete.append(id_)
+        if to_delete:
+            cls.delete(cls.browse(to_delete))
+        if find:
+            cls._session_reset_cache.set(key, last_reset)
+            if now - last_reset >= cls._idle_timeout():
+                logger.info("idle session of user %s expired", user)
+                cls.delete([cls(found_id)])
+                return False
+        return find
+
+    @classmethod
+    def _check_orm(cls, user, key, domain=None):
         find = super().check(user, key, domain=domain)
         if find:
             timeout = cls._idle_timeout()

@@ -108,6 +108,37 @@ class ElderBaseAccessTestCase(ModuleTestCase):
             self.assertEqual(Elder.search([]), [hm])
 
     @with_transaction()
+    def test_supervisor_sees_providers_serving_the_region(self):
+        """A district supervisor sees the providers registered in or serving
+        the district (their orders there name them), and their staff; not
+        those of a district they neither sit in nor serve"""
+        pool = Pool()
+        Provider = pool.get('elder.provider')
+        Practitioner = pool.get('elder.practitioner')
+        serving = create_provider('甲服务中心', XINCHENG)
+        Provider.write([serving], {
+                'service_areas': [('add', [region(HUIMIN).id])]})
+        local = create_provider('乙服务中心', HUIMIN)
+        elsewhere = create_provider('丙服务中心', XINCHENG)
+        staff = create_practitioner(
+            '王护理', citizen_id('150102', '19800101', 1), serving)
+        other = create_practitioner(
+            '李护理', citizen_id('150102', '19810101', 1), elsewhere)
+        user = create_user('sup_hm', 'elder_base.group_supervisor',
+            elder_region=region(HUIMIN).id)
+
+        with Transaction().set_user(user.id), \
+                Transaction().set_context(_check_access=True):
+            self.assertEqual(set(Provider.search([])), {serving, local})
+            self.assertEqual(Practitioner.search([]), [staff])
+            self.assertEqual(Provider.read([serving.id], ['name'])[0]['name'],
+                '甲服务中心')
+            with self.assertRaises(AccessError):
+                Provider.read([elsewhere.id], ['name'])
+            with self.assertRaises(AccessError):
+                Practitioner.read([other.id], ['name'])
+
+    @with_transaction()
     def test_provider_cannot_read_other_provider_staff(self):
         "A provider administrator cannot read another provider's staff"
         pool = Pool()

@@ -1,5 +1,6 @@
 # This file is part of the eldercare platform. See LICENSE.
 "Personal data at rest (SM4-GCM + blind index) and masking (elder_security)."
+import datetime
 import json
 import os
 import tempfile
@@ -105,6 +106,63 @@ class PersonalDataTestCase(ModuleTestCase):
             Elder.write([Elder(elder.id)], {
                     'phone': '138****8000', 'note': 'x'})
         self.assertEqual(Elder(elder.id).phone, PHONE)
+
+    @with_transaction()
+    def test_batch_reads(self):
+        """Lists read the encrypted fields, the age and the guardian of all
+        their records at once, with the values a record attribute gives;
+        an attribute decrypts its own field only"""
+        pool = Pool()
+        Elder = pool.get('elder.elder')
+        elders = [create_elder(
+                '老人%s' % i, citizen_id('150102', '1945%02d01' % (i + 1), i),
+                '150102', phone='1380013800%s' % i,
+                address='示例路%s号' % i, latitude='40.81234%s' % i,
+                contacts=[('create', [{
+                                'name': '子%s' % i, 'relationship': 'son',
+                                'phone': '1390013900%s' % i,
+                                'is_guardian': i != 1, 'sequence': 20,
+                                }, {
+                                'name': '女%s' % i,
+                                'relationship': 'daughter',
+                                'phone': '1370013700%s' % i,
+                                'is_guardian': i == 2, 'sequence': 10,
+                                }])])
+            for i in range(3)]
+        Elder.write([elders[0]], {'state': 'deceased',
+                'death_date': datetime.date(2000, 1, 15)})
+        names = ['id_number', 'phone', 'address', 'latitude', 'age',
+            'guardian']
+        rows = {r['id']: r for r in Elder.read(
+                [e.id for e in elders], names)}
+        for i, elder in enumerate(Elder.browse([e.id for e in elders])):
+            for name in names:
+                value = getattr(elder, name)
+                self.assertEqual(rows[elder.id][name],
+                    value.id if name == 'guardian' and value else value,
+                    (i, name))
+        self.assertEqual(rows[elders[0].id]['age'], 55)
+        self.assertEqual(rows[elders[1].id]['guardian'], None)
+        # the first guardian in the order of the contacts (sequence)
+        self.assertEqual(Elder(elders[2].id).guardian.name, '女2')
+        self.assertEqual(Elder(elders[0].id).guardian.name, '子0')
+        self.assertEqual(rows[elders[1].id]['phone'], '13800138001')
+        self.assertEqual(str(rows[elders[2].id]['latitude']), '40.812342')
+
+        decrypted = []
+        decrypt = crypto.Keyring.decrypt
+
+        def spy(keyring, token, aad):
+            decrypted.append(aad.split(':')[0])
+            return decrypt(keyring, token, aad)
+        crypto.Keyring.decrypt = spy
+        try:
+            self.assertEqual(
+                [e.phone for e in Elder.browse([e.id for e in elders])],
+                ['13800138000', '13800138001', '13800138002'])
+        finally:
+            crypto.Keyring.decrypt = decrypt
+        self.assertEqual(decrypted, ['elder.elder.phone'] * 3)
 
     @with_transaction()
     def test_full_view_audited(self):

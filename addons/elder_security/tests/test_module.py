@@ -557,6 +557,31 @@ class ElderSecurityTestCase(ModuleTestCase):
         self.age_session(key, 6)
         self.assertFalse(Session.check(user.id, key))
 
+    @with_transaction()
+    def test_session_check_key_and_max_age(self):
+        "A wrong key is unknown; a session older than max_age is deleted"
+        pool = Pool()
+        Session = pool.get('ir.session')
+        user = self.create_user()
+        with Transaction().set_user(user.id):
+            key = Session.new()
+            other = Session.new()
+        self.assertIsNone(Session.check(user.id, 'x' * len(key)))
+        self.assertIsNone(Session.check(user.id + 1, key))
+        self.assertTrue(Session.check(user.id, key))
+        table = Session.__table__()
+        cursor = Transaction().connection.cursor()
+        max_age = config.getint('session', 'max_age')
+        cursor.execute(*table.update(
+                [table.create_date],
+                [Literal(now() - datetime.timedelta(seconds=max_age + 60))],
+                where=table.key == key))
+        Transaction().cache.clear()
+        self.assertFalse(Session.check(user.id, key))
+        self.assertFalse(Session.search([('key', '=', key)]))
+        # the user's other session is still valid
+        self.assertTrue(Session.check(user.id, other))
+
     def test_login_logout_revokes_session(self):
         "Through trytond.security: logout refuses the old session key"
         login, password = 'wangwu', 'Wang#Wu-2025x'
