@@ -251,7 +251,7 @@ register(SyncTable('evaluations', 'provider.evaluation',
             C('complaints', 'Nullable(Int32)'),
             C('rating', 'Nullable(Decimal(5, 2))'),
             C('score', 'Nullable(Decimal(7, 2))'),
-            C('rank', 'Nullable(Int32)'), text('grade', 'g.name'),
+            C('rank', 'Nullable(Int32)'), text('grade', 'g.code'),
             ], joins='LEFT JOIN provider_evaluation_campaign c '
         'ON c.id = t.campaign LEFT JOIN provider_evaluation_grade g '
         'ON g.id = t.grade', description="服务机构考核评价"))
