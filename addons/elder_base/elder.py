@@ -16,6 +16,7 @@ from trytond.modules.elder_security.crypto import IN_MAX, EncryptedMixin
 
 from .exceptions import DeathDateError, InvalidCitizenID, InvalidPhone
 from .identity import normalize_phone, parse_citizen_id
+from .rec_name import NameColumnMixin
 
 logger = logging.getLogger(__name__)
 
@@ -113,7 +114,8 @@ def normalize_encrypted(name, value):
     return value
 
 
-class Elder(EncryptedMixin, Workflow, ModelSQL, ModelView):
+class Elder(
+        NameColumnMixin, EncryptedMixin, Workflow, ModelSQL, ModelView):
     "Older person (老年人档案)"
     __name__ = 'elder.elder'
     # GB/T 35273 class of the personal fields (tests/test_sensitivity.py);

@@ -11,6 +11,7 @@ from .elder import SEXES, check_phone, encrypted, normalize_encrypted
 from .exceptions import InvalidCitizenID
 from .identity import normalize_phone, parse_citizen_id
 from .provider import VALIDITIES, validity
+from .rec_name import NameColumnMixin
 
 KINDS = [
     ('caregiver', "Caregiver"),
@@ -40,7 +41,8 @@ STATES = [
     ]
 
 
-class Practitioner(EncryptedMixin, Workflow, ModelSQL, ModelView):
+class Practitioner(
+        NameColumnMixin, EncryptedMixin, Workflow, ModelSQL, ModelView):
     "Practitioner (从业人员)"
     __name__ = 'elder.practitioner'
     _encrypted_fields = {'id_number': 'citizen_id', 'phone': 'phone'}

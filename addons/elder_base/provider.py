@@ -10,6 +10,7 @@ from trytond.pyson import Eval, If
 from .elder import check_phone
 from .exceptions import InvalidCreditCode
 from .identity import normalize_phone, validate_credit_code
+from .rec_name import NameColumnMixin
 
 # The standard's §6: application, qualification review, agreement (or unified
 # authorisation), training, enabled; suspended and exited afterwards.
@@ -62,7 +63,7 @@ VALIDITIES = [
     ]
 
 
-class Provider(Workflow, ModelSQL, ModelView):
+class Provider(NameColumnMixin, Workflow, ModelSQL, ModelView):
     "Service provider (服务机构)"
     __name__ = 'elder.provider'
     # An organisation's published contact data (tests/test_sensitivity.py)

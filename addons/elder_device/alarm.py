@@ -7,6 +7,7 @@ from trytond.bus import notify
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Workflow, fields
 from trytond.pool import Pool
+from trytond.tools import grouped_slice, reduce_ids
 from trytond.pyson import Eval
 from trytond.transaction import Transaction, without_check_access
 
@@ -113,9 +114,23 @@ class Alarm(Workflow, ModelSQL, ModelView):
     def default_repeat_count():
         return 1
 
-    def get_rec_name(self, name):
-        kinds = dict(self.fields_get(['kind'])['kind']['selection'])
-        return '%s %s' % (kinds.get(self.kind, self.kind), self.device.rec_name)
+    @classmethod
+    def get_rec_name(cls, alarms, name):
+        "'<kind> <device>': one query for the alarms, the devices' at once"
+        Device = Pool().get('device.device')
+        kinds = dict(cls.fields_get(['kind'])['kind']['selection'])
+        table = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        rows = {}
+        for sub_ids in grouped_slice([a.id for a in alarms], 1000):
+            cursor.execute(*table.select(table.id, table.kind, table.device,
+                    where=reduce_ids(table.id, sub_ids)))
+            rows.update((r[0], r[1:]) for r in cursor)
+        with without_check_access():
+            devices = {d.id: d.rec_name for d in Device.browse(
+                    list({d for _, d in rows.values()}))}
+        return {a.id: '%s %s' % (kinds.get(rows[a.id][0], rows[a.id][0]),
+                devices[rows[a.id][1]]) for a in alarms}
 
     @classmethod
     def _now(cls):

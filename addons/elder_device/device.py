@@ -10,7 +10,7 @@ from trytond.model import (
     DeactivableMixin, Index, ModelSQL, ModelView, Unique, Workflow, fields)
 from trytond.pool import Pool
 from trytond.pyson import Eval
-from trytond.tools import grouped_slice
+from trytond.tools import grouped_slice, reduce_ids
 from trytond.transaction import Transaction, without_check_access
 
 from . import rules
@@ -324,10 +324,22 @@ class Device(Workflow, ModelSQL, ModelView):
     def on_change_with_category(self, name=None):
         return self.type.category if self.type else None
 
-    def get_rec_name(self, name):
-        if self.type:
-            return '%s %s' % (self.type.rec_name, self.identifier)
-        return self.identifier
+    @classmethod
+    def get_rec_name(cls, devices, name):
+        "'<type> <identifier>': one query for the devices, one for the types"
+        Type = Pool().get('device.type')
+        table = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        rows = {}
+        for sub_ids in grouped_slice([d.id for d in devices], 1000):
+            cursor.execute(*table.select(table.id, table.type,
+                    table.identifier, where=reduce_ids(table.id, sub_ids)))
+            rows.update((r[0], r[1:]) for r in cursor)
+        with without_check_access():
+            types = {t.id: t.rec_name for t in Type.browse(
+                    list({t for t, _ in rows.values() if t}))}
+        return {d.id: ('%s %s' % (types[rows[d.id][0]], rows[d.id][1])
+                if rows[d.id][0] else rows[d.id][1]) for d in devices}
 
     @classmethod
     def search_rec_name(cls, name, clause):
