@@ -396,14 +396,21 @@ class Generator:
         prac_provider = {x: p for p, ps in self.provider_practitioners.items()
             for x in ps}
         model = 'service.order'
+        # older people of the county the caregiver's provider serves: a
+        # district supervisor reads these orders with their caregiver
+        county_elders = {}
+        for elder, county in self.elder_county.items():
+            county_elders.setdefault(county, []).append(elder)
 
         def rows():
             i = 0
             for user, practitioner in self.caregivers:
+                elders = county_elders.get(self.provider_county[
+                        prac_provider[practitioner]]) or self.elder_ids
                 for k in range(per_caregiver):
                     id_ = first + i
                     i += 1
-                    elder = rng.choice(self.elder_ids)
+                    elder = rng.choice(elders)
                     item, price, duration, _ = rng.choice(self.plain_items)
                     yield (id_, 'SO%09d' % id_, elder, item, 'call_center',
                         self.today, dt.time(8 + k % 10, 0), None,

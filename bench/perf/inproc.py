@@ -182,7 +182,11 @@ class Bench:
                 [ids, ['state_name', 'counter']])
 
     def statistics(self, s):
-        self.list_view(s, 'service.order.statistic', [], STAT_LIST)
+        import run
+        # sao sends the context form's values (this month by default)
+        login, uid, key, ctx = s
+        self.list_view((login, uid, key, dict(ctx, **run.statistics_context())),
+            'service.order.statistic', [], STAT_LIST)
 
     def handle_alarm(self, s):
         ids = self.list_view(s, 'device.alarm',

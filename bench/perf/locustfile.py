@@ -31,6 +31,9 @@ from locust import FastHttpUser, between, constant, events, task
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / 'tools'))
 from provider_report_client import build_request  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from run import statistics_context  # noqa: E402
+
 SCENARIO = os.environ.get('PERF_SCENARIO', 'online')
 DATA = json.loads(Path(os.environ['PERF_SESSIONS']).read_text())
 DB = DATA['database']
@@ -110,9 +113,10 @@ class SaoUser(Base):
             'Content-Type': 'application/json'}
         super().on_start()
 
-    def rpc(self, method, params, name=None):
+    def rpc(self, method, params, name=None, context=None):
         body = json.dumps({'id': next(counter), 'method': method,
-                'params': params + [self.ctx]}, ensure_ascii=False)
+                'params': params + [dict(self.ctx, **(context or {}))]},
+            ensure_ascii=False)
         with self.client.post(f'/{DB}/rpc/', data=body.encode(),
                 headers=self.headers, name=name or method,
                 catch_response=True) as response:
@@ -126,18 +130,20 @@ class SaoUser(Base):
                 return None
             return data.get('result')
 
-    def list_view(self, model, domain, fields, order=None, name=None):
+    def list_view(self, model, domain, fields, order=None, name=None,
+            context=None):
         ids = self.rpc(f'model.{model}.search',
-            [domain, 0, 1000, order], name=f'{name}: search')
+            [domain, 0, 1000, order], name=f'{name}: search', context=context)
         if ids is None:
             return []
         if len(ids) == 1000:
             self.rpc(f'model.{model}.search_count', [domain, 0, None],
-                name=f'{name}: search_count')
+                name=f'{name}: search_count', context=context)
         if ids:
             self.rpc(f'model.{model}.read', [ids[:PAGE],
                     fields + ['_timestamp', '_write', '_delete',
-                        'rec_name']], name=f'{name}: read page')
+                        'rec_name']], name=f'{name}: read page',
+                context=context)
         return ids
 
 
@@ -232,7 +238,7 @@ class Supervisor(SaoUser):
                     'region.rec_name', 'service_type',
                     'service_type.rec_name', 'orders', 'done', 'open',
                     'cancelled', 'flagged', 'rating', 'minutes'],
-                name='statistics list')
+                name='statistics list', context=statistics_context())
         self.burst(op)
 
 

@@ -51,6 +51,17 @@ ROLES = {'supervisor': ['supervisor', 'supervisor_xc', 'supervisor_hm',
         'operator'], 'agent': ['agent']}
 
 
+
+def statistics_context():
+    "The statistics' context form as sao sends it: this month to today"
+    today = dt.date.today()
+
+    def date(d):
+        return {'__class__': 'date', 'year': d.year, 'month': d.month,
+            'day': d.day}
+    return {'context_model': 'service.order.statistic.context',
+        'from_date': date(today.replace(day=1)), 'to_date': date(today)}
+
 def log(msg):
     print(f'[perf] {msg}', file=sys.stderr, flush=True)
 
@@ -94,7 +105,8 @@ def prepare(database):
             checkout_latitude_enc = NULL, checkout_longitude_enc = NULL,
             checkout_distance = NULL, checkout_accuracy = NULL,
             duration = NULL, flagged = false
-            WHERE note = 'perf-task'""")
+            WHERE note = 'perf-task' AND (state <> 'accepted'
+                OR checkin_time IS NOT NULL OR flagged)""")
         conn.execute("""DELETE FROM service_order_anomaly WHERE "order" IN
             (SELECT id FROM service_order WHERE note = 'perf-task')""")
         conn.execute("DELETE FROM ir_session WHERE create_uid IN "
@@ -134,6 +146,12 @@ def prepare(database):
                     _seal_secret('hmac_secret', secret)])
             credentials.append([key_id, sm4, secret])
         conn.commit()
+    # the reset's dead rows vacuumed now, not by an autovacuum worker
+    # whose CPU would be counted in the measured operations
+    with psycopg.connect(URI, dbname=database, autocommit=True) as conn:
+        conn.execute('VACUUM (ANALYZE) service_order, '
+            'service_order_anomaly, service_order_event, ir_session, '
+            'web_user_session, device_alarm')
     return caregivers, families, credentials
 
 
