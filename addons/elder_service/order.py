@@ -259,7 +259,11 @@ class Order(EncryptedMixin, Workflow, ModelSQL, ModelView):
                     (t.state, Index.Equality(cardinality='low'))),
                 Index(t, (t.practitioner, Index.Range()),
                     (t.requested_date, Index.Range())),
-                Index(t, (t.elder, Index.Range())),
+                # an older person's orders by date: the record rules reach
+                # orders through their older person's region, so a list or
+                # statistics filtered by date probes this per older person
+                Index(t, (t.elder, Index.Range()),
+                    (t.requested_date, Index.Range())),
                 Index(t, (t.web_user, Index.Range()),
                     (t.request_key, Index.Equality())),
                 Index(t, (t.requested_date, Index.Range())),
