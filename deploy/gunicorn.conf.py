@@ -8,7 +8,11 @@ bind = os.environ.get('ELDER_BIND', '127.0.0.1:8000')  # behind a reverse proxy
 # Each worker holds its own pool of every database in memory (~100-300 MB).
 workers = int(os.environ.get('WEB_CONCURRENCY', multiprocessing.cpu_count() * 2 + 1))
 # Threads: every open sao tab keeps one request waiting on the bus (long
-# polling, [bus] long_polling_timeout), which would block a sync worker.
+# polling, [bus] long_polling_timeout), which would block a sync worker. In
+# production the bus goes to its own server (deploy/gunicorn-bus.conf.py,
+# routed by the reverse proxy) and this one runs ELDER_THREADS=2 with
+# WEB_CONCURRENCY=cores+1: threads of one process share the GIL, and 8 of
+# them cost ~50 % more CPU per request under load (bench/perf/README.md).
 worker_class = 'gthread'
 threads = int(os.environ.get('ELDER_THREADS', 8))
 # trytond.application loads the pools of TRYTOND_DATABASE_NAMES at import and

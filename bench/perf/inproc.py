@@ -117,7 +117,7 @@ class Bench:
             return []
         if len(ids) == 1000:
             self.rpc(session, f'model.{model}.search_count',
-                [domain, 0, None])
+                [domain, 0, 100 * 1000])
         if ids:
             self.rpc(session, f'model.{model}.read', [ids[:PAGE],
                     fields + ['_timestamp', '_write', '_delete',
@@ -199,7 +199,9 @@ class Bench:
         if values and values[0].get('elder'):
             self.rpc(s, 'model.elder.elder.read',
                 [[values[0]['elder']], ELDER_FORM])
-        if self.rng.random() < 0.5:
+        # sao shows the button on open alarms only
+        if (values and values[0].get('state') == 'open'
+                and self.rng.random() < 0.5):
             self.rpc(s, 'model.device.alarm.acknowledge', [[alarm]])
 
     def work(self, caregiver):

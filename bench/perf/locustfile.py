@@ -137,7 +137,7 @@ class SaoUser(Base):
         if ids is None:
             return []
         if len(ids) == 1000:
-            self.rpc(f'model.{model}.search_count', [domain, 0, None],
+            self.rpc(f'model.{model}.search_count', [domain, 0, 100 * 1000],
                 name=f'{name}: search_count', context=context)
         if ids:
             self.rpc(f'model.{model}.read', [ids[:PAGE],
@@ -263,7 +263,9 @@ class Agent(SaoUser):
                 self.rpc('model.elder.elder.read',
                     [[values[0]['elder']], ELDER_FORM],
                     name='elder form: read')
-            if RNG.random() < 0.5:
+            # sao shows the button on open alarms only
+            if (values and values[0].get('state') == 'open'
+                    and RNG.random() < 0.5):
                 self.rpc('model.device.alarm.acknowledge', [[alarm]],
                     name='alarm: acknowledge')
         self.burst(op)

@@ -3,7 +3,7 @@
 
     .venv/bin/python bench/perf/run.py --database perf_20k \\
         [--scenario online,burst] [--users 1000] [--duration 120] \\
-        [--burst 500] [--workers 2] [--threads 8] [--label before]
+        [--burst 500] [--workers 3] [--threads 2] [--label before]
 
 Needs a database made by bench/perf/gen.py (perf_*). It resets the
 caregivers' task orders of today, creates the sessions (the role accounts
@@ -107,6 +107,12 @@ def prepare(database):
             duration = NULL, flagged = false
             WHERE note = 'perf-task' AND (state <> 'accepted'
                 OR checkin_time IS NOT NULL OR flagged)""")
+        # the alarms the agents of earlier runs acknowledged
+        conn.execute("""UPDATE device_alarm SET state = 'open',
+            acknowledged_by = NULL, acknowledged_at = NULL
+            WHERE state = 'acknowledged' AND acknowledged_by IS NOT NULL
+            AND device IN (SELECT id FROM device_device
+                WHERE identifier LIKE 'PERF%%')""")
         conn.execute("""DELETE FROM service_order_anomaly WHERE "order" IN
             (SELECT id FROM service_order WHERE note = 'perf-task')""")
         conn.execute("DELETE FROM ir_session WHERE create_uid IN "
@@ -316,8 +322,8 @@ def main():
     parser.add_argument('--ramp', type=int, default=30)
     parser.add_argument('--duration', type=int, default=120)
     parser.add_argument('--burst', type=int, default=500)
-    parser.add_argument('--workers', type=int, default=2)
-    parser.add_argument('--threads', type=int, default=8)
+    parser.add_argument('--workers', type=int, default=3)
+    parser.add_argument('--threads', type=int, default=2)
     parser.add_argument('--logins', type=int, default=3,
         help='JSON-RPC logins per role account')
     parser.add_argument('--label', default='run')
