@@ -1,11 +1,14 @@
 # This file is part of the eldercare platform. See LICENSE.
 import datetime as dt
+import os
 
+import trytond.ir
 from trytond.model.exceptions import AccessError
 from trytond.model.modelview import AccessButtonError
 from trytond.modules.elder_base.tests.test_access import create_user
 from trytond.modules.elder_base.tests.tools import (
     citizen_id, create_elder, create_provider, region)
+from trytond.modules import elder_base
 from trytond.modules.elder_device import rules
 from trytond.exceptions import UserError
 from trytond.pool import Pool
@@ -320,6 +323,37 @@ class ElderDeviceTestCase(ModuleTestCase):
         Device.collect([device])
         self.assertFalse(device.to_collect)
         self.assertIsNone(device.elder)
+
+    @with_transaction()
+    def test_acknowledged_twice(self):
+        "The second agent acknowledging an alarm is told why, in Chinese"
+        pool = Pool()
+        Device = pool.get('device.device')
+        Alarm = pool.get('device.alarm')
+        Lang = pool.get('ir.lang')
+        Translation = pool.get('ir.translation')
+        zh, = Lang.search([('code', '=', 'zh_CN')])
+        Lang.write([zh], {'translatable': True})
+        for module, package in [('ir', trytond.ir), ('elder_base', elder_base)]:
+            Translation.translation_import('zh_CN', module, os.path.join(
+                    os.path.dirname(package.__file__), 'locale', 'zh_CN.po'))
+        provider = create_provider('甲公司', XINCHENG)
+        create_device('XC1', elder=self._elder(1, XINCHENG), provider=provider)
+        Device.ingest([event('XC1', '1', kind='alarm', sos=True)])
+        alarm, = Alarm.search([])
+        agents = [create_user(login, 'elder_base.group_agent',
+                elder_region=region(XINCHENG).id)
+            for login in ['agent_a', 'agent_b']]
+        with Transaction().set_user(agents[0].id), \
+                Transaction().set_context(_check_access=True):
+            Alarm.acknowledge([Alarm(alarm.id)])
+        with Transaction().set_user(agents[1].id), \
+                Transaction().set_context(
+                    _check_access=True, language='zh_CN'), \
+                self.assertRaises(AccessButtonError) as cm:
+            Alarm.acknowledge([Alarm(alarm.id)])
+        self.assertIn('可能已被他人处理', cm.exception.message)
+        self.assertEqual(Alarm(alarm.id).acknowledged_by, agents[0])
 
     @with_transaction()
     def test_access(self):
