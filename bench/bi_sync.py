@@ -76,11 +76,13 @@ def main():
                 cursor.execute(
                     'INSERT INTO service_order (elder, item, channel, state, '
                     'quantity, price, requested_date, number, create_date, '
-                    'create_uid) SELECT %s + n %% 20, %s, \'provider\', '
-                    '\'submitted\', 1, 50, CURRENT_DATE - (n %% 300)::int, '
-                    '\'B\' || n, now() AT TIME ZONE \'UTC\', 0 '
+                    'create_uid, region) SELECT %s + n %% 20, %s, '
+                    '\'provider\', \'submitted\', 1, 50, '
+                    'CURRENT_DATE - (n %% 300)::int, \'B\' || n, '
+                    'now() AT TIME ZONE \'UTC\', 0, %s '
                     'FROM generate_series(1, %s) n',
-                    (min(e.id for e in elders), item.id, args.rows))
+                    (min(e.id for e in elders), item.id,
+                        elders[0].region.id, args.rows))
                 transaction.commit()
             engine = SyncEngine(store, overlap=0)
             orders = TABLES['orders']

@@ -175,7 +175,7 @@ def generate(name, records, month):
     days = (((month.replace(day=28) + dt.timedelta(days=4)).replace(day=1))
         - month).days
     sql = """
-        WITH e AS (SELECT id, row_number() OVER (ORDER BY id) - 1 AS n
+        WITH e AS (SELECT id, region, row_number() OVER (ORDER BY id) - 1 AS n
                 FROM elder_elder),
             i AS (SELECT id, price, duration,
                     row_number() OVER (ORDER BY id) - 1 AS n
@@ -190,13 +190,13 @@ def generate(name, records, month):
         INSERT INTO service_order (channel, elder, item, quantity,
             requested_date, time_from, time_to, state, provider,
             practitioner, price, checkin_time, checkout_time, duration,
-            flagged, rating, number, create_uid, create_date)
+            flagged, rating, number, create_uid, create_date, region)
         SELECT 'call_center', e.id, i.id, 1, g.day, g.t, g.t + '2 hours',
             'confirmed', p.provider, p.id, i.price,
             g.day + g.t + '5 minutes',
             g.day + g.t + '5 minutes' + make_interval(mins => i.duration),
             i.duration, (g.s %% 100 = 99), 5,
-            'BENCH' || lpad(g.s::text, 7, '0'), 0, now()
+            'BENCH' || lpad(g.s::text, 7, '0'), 0, now(), e.region
         FROM g
         JOIN e ON e.n = g.s %% (SELECT count(*) FROM e)
         JOIN i ON i.n = g.s %% (SELECT count(*) FROM i)

@@ -18,6 +18,15 @@ class Elder(metaclass=PoolMeta):
         "serve.")
 
     @classmethod
+    def write(cls, *args):
+        super().write(*args)
+        actions = iter(args)
+        moved = [e.id for elders, values in zip(actions, actions)
+            if 'region' in values for e in elders]
+        if moved:
+            Pool().get('service.order').update_region(moved)
+
+    @classmethod
     def deceased(cls, elders, date):
         "Stop the services of the deceased: cancel open orders, stop plans"
         pool = Pool()

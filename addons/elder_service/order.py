@@ -4,6 +4,7 @@ import datetime as dt
 import json
 from decimal import Decimal
 
+from sql import Null
 from sql.functions import CurrentTimestamp
 
 from trytond.i18n import gettext
@@ -130,9 +131,11 @@ class Order(EncryptedMixin, Workflow, ModelSQL, ModelView):
         "Unit Price", digits=(16, 2), readonly=True)
     amount = fields.Function(
         fields.Numeric("Amount", digits=(16, 2)), 'get_amount')
-    region = fields.Function(
-        fields.Many2One('elder.region', "Region"), 'get_region',
-        searcher='search_region')
+    # a copy of the older person's region (kept in step by create, write
+    # and elder.elder's write): the record rules and the lists by region
+    # filter orders on it without visiting every older person
+    region = fields.Many2One(
+        'elder.region', "Region", readonly=True, ondelete='RESTRICT')
 
     provider = fields.Many2One(
         'elder.provider', "Provider", ondelete='RESTRICT',
@@ -259,11 +262,14 @@ class Order(EncryptedMixin, Workflow, ModelSQL, ModelView):
                     (t.state, Index.Equality(cardinality='low'))),
                 Index(t, (t.practitioner, Index.Range()),
                     (t.requested_date, Index.Range())),
-                # an older person's orders by date: the record rules reach
-                # orders through their older person's region, so a list or
-                # statistics filtered by date probes this per older person
-                Index(t, (t.elder, Index.Range()),
+                # a region's orders by date: the record rules' filter of
+                # the lists, their counts and the statistics
+                Index(t, (t.region, Index.Range()),
                     (t.requested_date, Index.Range())),
+                Index(t, (t.region, Index.Range()),
+                    (t.state, Index.Equality(cardinality='low')),
+                    (t.requested_date, Index.Range())),
+                Index(t, (t.elder, Index.Range())),
                 Index(t, (t.web_user, Index.Range()),
                     (t.request_key, Index.Equality())),
                 Index(t, (t.requested_date, Index.Range())),
@@ -366,30 +372,81 @@ class Order(EncryptedMixin, Workflow, ModelSQL, ModelView):
         return [('item.service_type',) + tuple(clause[1:])]
 
     @classmethod
-    def get_region(cls, orders, name):
-        "The older person's region: one query, not a load of both records"
+    def __register__(cls, module):
         pool = Pool()
         Elder = pool.get('elder.elder')
-        order = cls.__table__()
+        super().__register__(module)
+        # the region was computed from the older person before it was kept
+        table = cls.__table__()
         elder = Elder.__table__()
-        cursor = Transaction().connection.cursor()
-        regions = {o.id: None for o in orders}
-        for sub_ids in grouped_slice(list(regions), IN_MAX):
-            cursor.execute(*order.join(
-                    elder, condition=order.elder == elder.id).select(
-                    order.id, elder.region,
-                    where=SQL_OPERATORS['in'](order.id, list(sub_ids))))
-            regions.update(cursor)
-        return regions
+        Transaction().connection.cursor().execute(*table.update(
+                [table.region],
+                [elder.select(elder.region, where=elder.id == table.elder)],
+                where=table.region == Null))
 
     @classmethod
-    def search_region(cls, name, clause):
-        return [('elder.region',) + tuple(clause[1:])]
+    def create(cls, vlist):
+        vlist = [v.copy() for v in vlist]
+        cls._set_region(vlist)
+        return super().create(vlist)
+
+    @classmethod
+    def write(cls, *args):
+        actions = iter(args)
+        args = []
+        for orders, values in zip(actions, actions):
+            if 'elder' in values:
+                values = values.copy()
+                cls._set_region([values])
+            args.extend((orders, values))
+        super().write(*args)
+
+    @classmethod
+    def _set_region(cls, vlist):
+        "The region of the values' older person, read in one query"
+        Elder = Pool().get('elder.elder')
+        elder = Elder.__table__()
+        cursor = Transaction().connection.cursor()
+        elder_ids = list({v['elder'] for v in vlist if v.get('elder')})
+        regions = {}
+        for sub_ids in grouped_slice(elder_ids, IN_MAX):
+            cursor.execute(*elder.select(elder.id, elder.region,
+                    where=SQL_OPERATORS['in'](elder.id, list(sub_ids))))
+            regions.update(cursor)
+        for values in vlist:
+            if 'elder' in values:
+                values['region'] = regions.get(values['elder'])
+
+    @classmethod
+    def update_region(cls, elder_ids):
+        "Copy the region of these older people (who moved) to their orders"
+        Elder = Pool().get('elder.elder')
+        table = cls.__table__()
+        elder = Elder.__table__()
+        transaction = Transaction()
+        cursor = transaction.connection.cursor()
+        order_ids = []
+        for sub_ids in grouped_slice(elder_ids, IN_MAX):
+            cursor.execute(*table.update([table.region],
+                    [elder.select(elder.region,
+                            where=elder.id == table.elder)],
+                    where=SQL_OPERATORS['in'](table.elder, list(sub_ids)),
+                    returning=[table.id]))
+            order_ids.extend(r[0] for r in cursor)
+        # the orders' cached values are stale now (as ModelSQL.write does)
+        transaction.counter += 1
+        for cache in transaction.cache.values():
+            if cls.__name__ in cache:
+                for id_ in order_ids:
+                    cache[cls.__name__].pop(id_, None)
 
     @fields.depends('elder')
     def on_change_elder(self):
         if self.elder:
             self.address = self.elder.address
+            self.region = self.elder.region
+        else:
+            self.region = None
 
     def get_amount(self, name):
         price = self.price if self.price is not None else (

@@ -55,10 +55,8 @@ class OrderStatistic(ModelSQL, ModelView):
     def table_query(cls):
         pool = Pool()
         Order = pool.get('service.order')
-        Elder = pool.get('elder.elder')
         Item = pool.get('service.item')
         o = Order.__table__()
-        e = Elder.__table__()
         i = Item.__table__()
         context = Transaction().context
         where = o.state != 'draft'
@@ -70,12 +68,11 @@ class OrderStatistic(ModelSQL, ModelView):
         def when(condition):
             return Sum(Case((condition, 1), else_=0))
         return (o
-            .join(e, condition=o.elder == e.id)
             .join(i, condition=o.item == i.id)
             .select(
                 Min(o.id).as_('id'),
                 o.provider.as_('provider'),
-                e.region.as_('region'),
+                o.region.as_('region'),
                 i.service_type.as_('service_type'),
                 Count(o.id).as_('orders'),
                 when(o.state.in_(DONE)).as_('done'),
@@ -85,4 +82,4 @@ class OrderStatistic(ModelSQL, ModelView):
                 Avg(Case((o.rating != Null, o.rating))).as_('rating'),
                 Sum(o.duration).as_('minutes'),
                 where=where,
-                group_by=[o.provider, e.region, i.service_type]))
+                group_by=[o.provider, o.region, i.service_type]))

@@ -50,6 +50,26 @@ class ElderServiceTestCase(ModuleTestCase):
         return order
 
     @with_transaction()
+    def test_region_follows_elder(self):
+        "An order keeps its older person's region, also when they move"
+        pool = Pool()
+        Elder = pool.get('elder.elder')
+        Order = pool.get('service.order')
+        Region = pool.get('elder.region')
+        xincheng, = Region.search([('code', '=', XINCHENG)])
+        huimin, = Region.search([('code', '=', HUIMIN)])
+        elder, provider, carer = self._world()
+        order = create_order(elder, 'SC0301')
+        self.assertEqual(order.region, xincheng)
+        self.assertEqual(Order.search([('region', '=', xincheng.id)]), [order])
+        Elder.write([elder], {'region': huimin.id})
+        self.assertEqual(Order(order.id).region, huimin)
+        self.assertEqual(Order.search([('region', '=', xincheng.id)]), [])
+        other = home_elder('其其格', serial=13, region_code=XINCHENG)
+        Order.write([order], {'elder': other.id})
+        self.assertEqual(Order(order.id).region, xincheng)
+
+    @with_transaction()
     def test_catalog(self):
         "The catalog ships items of the six service types with steps"
         pool = Pool()
