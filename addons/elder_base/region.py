@@ -5,8 +5,9 @@ from trytond import backend
 from trytond.model import (
     DeactivableMixin, Index, ModelSQL, ModelView, Unique, fields, tree)
 from trytond.pyson import Eval
-from trytond.tools import grouped_slice, reduce_ids
 from trytond.transaction import Transaction
+
+from .rec_name import read_columns
 
 LEVELS = [
     ('province', "Province"),
@@ -64,20 +65,12 @@ class Region(DeactivableMixin, tree(separator=' / '), ModelSQL, ModelView):
         """'<province> / <city> / … / <name>': the names of every ancestor
         of the regions read in one query from their paths (the tree's
         getter walks parent by parent, record by record)"""
-        table = cls.__table__()
-        cursor = Transaction().connection.cursor()
-        paths = {}
-        for sub_ids in grouped_slice([r.id for r in regions], 1000):
-            cursor.execute(*table.select(table.id, table.path,
-                    where=reduce_ids(table.id, sub_ids)))
-            paths.update((id_, [int(i) for i in (path or '').split('/') if i])
-                for id_, path in cursor)
+        paths = {id_: [int(i) for i in (path or '').split('/') if i]
+            for id_, (path,) in read_columns(
+                cls, [r.id for r in regions], 'path').items()}
         ancestors = {i for path in paths.values() for i in path}
-        names = {}
-        for sub_ids in grouped_slice(list(ancestors), 1000):
-            cursor.execute(*table.select(table.id, table.name,
-                    where=reduce_ids(table.id, sub_ids)))
-            names.update(cursor)
+        names = {id_: name for id_, (name,) in read_columns(
+                cls, ancestors, 'name').items()}
         result = {}
         for region in regions:
             path = paths.get(region.id)

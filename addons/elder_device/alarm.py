@@ -7,8 +7,8 @@ from trytond.bus import notify
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Workflow, fields
 from trytond.pool import Pool
-from trytond.tools import grouped_slice, reduce_ids
 from trytond.pyson import Eval
+from trytond.modules.elder_base.rec_name import read_columns
 from trytond.transaction import Transaction, without_check_access
 
 from .exceptions import DeviceValidationError
@@ -119,13 +119,7 @@ class Alarm(Workflow, ModelSQL, ModelView):
         "'<kind> <device>': one query for the alarms, the devices' at once"
         Device = Pool().get('device.device')
         kinds = dict(cls.fields_get(['kind'])['kind']['selection'])
-        table = cls.__table__()
-        cursor = Transaction().connection.cursor()
-        rows = {}
-        for sub_ids in grouped_slice([a.id for a in alarms], 1000):
-            cursor.execute(*table.select(table.id, table.kind, table.device,
-                    where=reduce_ids(table.id, sub_ids)))
-            rows.update((r[0], r[1:]) for r in cursor)
+        rows = read_columns(cls, [a.id for a in alarms], 'kind', 'device')
         with without_check_access():
             devices = {d.id: d.rec_name for d in Device.browse(
                     list({d for _, d in rows.values()}))}

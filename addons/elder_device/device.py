@@ -10,7 +10,8 @@ from trytond.model import (
     DeactivableMixin, Index, ModelSQL, ModelView, Unique, Workflow, fields)
 from trytond.pool import Pool
 from trytond.pyson import Eval
-from trytond.tools import grouped_slice, reduce_ids
+from trytond.tools import grouped_slice
+from trytond.modules.elder_base.rec_name import read_columns
 from trytond.transaction import Transaction, without_check_access
 
 from . import rules
@@ -328,13 +329,7 @@ class Device(Workflow, ModelSQL, ModelView):
     def get_rec_name(cls, devices, name):
         "'<type> <identifier>': one query for the devices, one for the types"
         Type = Pool().get('device.type')
-        table = cls.__table__()
-        cursor = Transaction().connection.cursor()
-        rows = {}
-        for sub_ids in grouped_slice([d.id for d in devices], 1000):
-            cursor.execute(*table.select(table.id, table.type,
-                    table.identifier, where=reduce_ids(table.id, sub_ids)))
-            rows.update((r[0], r[1:]) for r in cursor)
+        rows = read_columns(cls, [d.id for d in devices], 'type', 'identifier')
         with without_check_access():
             types = {t.id: t.rec_name for t in Type.browse(
                     list({t for t, _ in rows.values() if t}))}

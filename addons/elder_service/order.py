@@ -13,6 +13,7 @@ from trytond.model import (
 from trytond.model.exceptions import AccessError
 from trytond.model.fields import SQL_OPERATORS
 from trytond.modules.elder_base.elder import encrypted
+from trytond.modules.elder_base.rec_name import read_columns
 from trytond.modules.elder_security.crypto import IN_MAX, EncryptedMixin
 from trytond.pool import Pool
 from trytond.pyson import Bool, Eval, If
@@ -536,14 +537,8 @@ class Order(EncryptedMixin, Workflow, ModelSQL, ModelView):
         pool = Pool()
         Elder = pool.get('elder.elder')
         Item = pool.get('service.item')
-        table = cls.__table__()
-        cursor = Transaction().connection.cursor()
-        rows = {}
-        for sub_ids in grouped_slice([o.id for o in orders], IN_MAX):
-            cursor.execute(*table.select(
-                    table.id, table.number, table.elder, table.item,
-                    where=SQL_OPERATORS['in'](table.id, list(sub_ids))))
-            rows.update((r[0], r[1:]) for r in cursor)
+        rows = read_columns(
+            cls, [o.id for o in orders], 'number', 'elder', 'item')
         with without_check_access():
             elders = {e['id']: e['rec_name'] for e in Elder.read(
                     list({r[1] for r in rows.values()}), ['rec_name'])}
