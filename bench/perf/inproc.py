@@ -385,6 +385,7 @@ def main():
     total_cpu, total_pg = sum(cpu.values()), sum(pg_cpu.values())
     n = sum(count.values())
     result = {'database': args.database, 'operations': n,
+        'calibration_loop_s': run.calibration(),
         'seed': args.seed, 'wall_s': round(wall, 1),
         'cpu_ms_per_operation': {
             'python': round(1000 * total_cpu / n, 2),

@@ -76,6 +76,17 @@ def loadavg():
     return [round(x, 2) for x in os.getloadavg()]
 
 
+def calibration():
+    """CPU seconds of a fixed Python loop (10⁷ additions): this virtual
+    machine's speed drifts by up to 40 % within an hour, so results are
+    compared at a similar figure or scaled by it"""
+    start = time.process_time()
+    total = 0
+    for i in range(10**7):
+        total += i
+    return round(time.process_time() - start, 3)
+
+
 def rpc(url, method, params, auth=None):
     headers = {'Content-Type': 'application/json'}
     if auth:
@@ -352,7 +363,8 @@ def main():
             timespec='seconds'), 'database': args.database,
         'counts': counts, 'machine': {
             'cpus': os.cpu_count(), 'python': platform.python_version(),
-            'memory_gb': round(psutil.virtual_memory().total / 2**30, 1)},
+            'memory_gb': round(psutil.virtual_memory().total / 2**30, 1),
+            'calibration_loop_s': calibration()},
         'server': {'workers': args.workers, 'threads': args.threads,
             'config': 'deploy/gunicorn.conf.py'},
         'scenarios': {}}
@@ -426,7 +438,8 @@ def markdown(result):
         f"Server: gunicorn {result['server']['workers']} workers × "
         f"{result['server']['threads']} threads (gthread); machine "
         f"{result['machine']['cpus']} CPUs, Python "
-        f"{result['machine']['python']}", '']
+        f"{result['machine']['python']}, calibration loop "
+        f"{result['machine'].get('calibration_loop_s')} s", '']
     for scenario, entry in result['scenarios'].items():
         total = entry['stats'].get('Aggregated', {})
         lines += [f"**{scenario}**: {entry['users']} users, "
