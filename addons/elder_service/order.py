@@ -406,17 +406,11 @@ class Order(EncryptedMixin, Workflow, ModelSQL, ModelView):
     def _set_region(cls, vlist):
         "The region of the values' older person, read in one query"
         Elder = Pool().get('elder.elder')
-        elder = Elder.__table__()
-        cursor = Transaction().connection.cursor()
-        elder_ids = list({v['elder'] for v in vlist if v.get('elder')})
-        regions = {}
-        for sub_ids in grouped_slice(elder_ids, IN_MAX):
-            cursor.execute(*elder.select(elder.id, elder.region,
-                    where=SQL_OPERATORS['in'](elder.id, list(sub_ids))))
-            regions.update(cursor)
+        regions = read_columns(
+            Elder, {v['elder'] for v in vlist if v.get('elder')}, 'region')
         for values in vlist:
             if 'elder' in values:
-                values['region'] = regions.get(values['elder'])
+                values['region'] = regions.get(values['elder'], (None,))[0]
 
     @classmethod
     def update_region(cls, elder_ids):
